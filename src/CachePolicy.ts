@@ -1,0 +1,120 @@
+/**
+ * The cache policy: capacity, time to live with jitter, stale-while-revalidate and the caching
+ * of typed failures. Options are validated when a layer is built (or a cached function defined).
+ *
+ * @since 0.1.0
+ */
+import type * as Config from "effect/Config"
+import type * as Duration from "effect/Duration"
+import * as internal from "./internal/policy.js"
+
+/**
+ * The policy options, each optional. Defaults: `capacity` 1,000 entries per namespace
+ * (`Infinity` for unbounded), `timeToLive` infinite, `jitter` 0, `staleWhileRevalidate` 0 (off;
+ * `Infinity` serves stale values for ever while refreshing), `cacheErrors` false,
+ * `errorTimeToLive` the `timeToLive`.
+ *
+ * @example
+ * ```ts
+ * import type { CachePolicy } from "effect-request-cache"
+ *
+ * const policy: CachePolicy.Options = {
+ *   capacity: 10_000,
+ *   timeToLive: "5 minutes",
+ *   jitter: "30 seconds",
+ *   staleWhileRevalidate: "1 minute",
+ *   cacheErrors: true,
+ *   errorTimeToLive: "10 seconds"
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options<E = unknown> {
+  /** Entries per namespace; a positive integer or `Infinity`. Default 1,000. */
+  readonly capacity?: number | undefined
+  /** How long a value is fresh. Default: for ever. */
+  readonly timeToLive?: Duration.DurationInput | undefined
+  /** Each entry lives `timeToLive + uniform[0, jitter]`, drawn from `Random`. Default 0. */
+  readonly jitter?: Duration.DurationInput | undefined
+  /** Window after `timeToLive` in which the stale value is served while one refresh runs. */
+  readonly staleWhileRevalidate?: Duration.DurationInput | undefined
+  /** Which typed failures are cached: all (`true`), none (`false`, default) or a predicate. */
+  readonly cacheErrors?: boolean | ((error: E) => boolean) | undefined
+  /** How long a cached failure lives. Default: `timeToLive`. */
+  readonly errorTimeToLive?: Duration.DurationInput | undefined
+}
+
+/**
+ * The error of an invalid option: which option and why.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { RequestCache } from "effect-request-cache"
+ *
+ * const program = Layer.launch(RequestCache.layer({ capacity: -1 })).pipe(
+ *   Effect.catchTag("CachePolicyError", (e) => Effect.log(e.message))
+ * ) // Invalid cache option "capacity": expected a positive integer or Infinity, got -1
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CachePolicyError extends internal.CachePolicyErrorBase {}
+
+/**
+ * The default options.
+ *
+ * @example
+ * ```ts
+ * import { CachePolicy } from "effect-request-cache"
+ *
+ * console.log(CachePolicy.defaults.capacity) // 1000
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const defaults: {
+  readonly capacity: number
+  readonly timeToLive: Duration.DurationInput
+  readonly jitter: Duration.DurationInput
+  readonly staleWhileRevalidate: Duration.DurationInput
+  readonly cacheErrors: boolean
+} = internal.defaults
+
+/**
+ * A `cacheErrors` predicate that caches the typed failures whose `_tag` is one of `tags`.
+ *
+ * @example
+ * ```ts
+ * import { CachePolicy, RequestCache } from "effect-request-cache"
+ *
+ * const CacheLive = RequestCache.layer({ cacheErrors: CachePolicy.cacheTags("NotFound") })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const cacheTags: (...tags: ReadonlyArray<string>) => (error: unknown) => boolean = internal.cacheTags
+
+/**
+ * Reads the options from Effect `Config` (every key optional): `capacity` (integer),
+ * `timeToLive`, `jitter`, `staleWhileRevalidate`, `errorTimeToLive` (durations such as
+ * `"5 minutes"`) and `cacheErrors` (boolean), each under the given prefix (e.g.
+ * `CACHE_TIME_TO_LIVE` with `ConfigProvider.fromEnv` and `constantCase`).
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import { CachePolicy, RequestCache } from "effect-request-cache"
+ *
+ * const CacheLive = RequestCache.layerConfig(CachePolicy.config.pipe(Config.nested("cache")))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const config: Config.Config<Options> = internal.config

@@ -1,0 +1,156 @@
+/**
+ * The statistics of a cache: a value type with derived rates, per namespace or in total.
+ *
+ * @since 0.1.0
+ */
+import * as internal from "./internal/stats.js"
+
+/**
+ * A snapshot of a cache's counters. Counters only grow; `size` and `capacity` are read at the
+ * moment of the snapshot. Subtract two snapshots with {@link minus} to get the counts of a window.
+ *
+ * - `hits`: fresh values (or cached failures) served without a lookup.
+ * - `staleHits`: stale values served inside the stale-while-revalidate window.
+ * - `misses`: callers that found nothing usable and started a lookup.
+ * - `coalesced`: callers that joined a lookup another caller had started (single flight).
+ * - `loads` / `loadFailures`: blocking lookups that ran to completion / of those, the failed ones
+ *   (typed failure or defect; interrupted lookups count in neither).
+ * - `refreshes` / `refreshFailures`: background or explicit refreshes that succeeded / failed.
+ * - `evictions`: entries removed to make room (least recently used first).
+ * - `expirations`: entries found past their time to live (and stale window) and dropped.
+ * - `invalidations`: entries removed by `invalidate` / `invalidateAll`.
+ * - `size`, `capacity`: entries held now (pending lookups included) and the bound.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RequestCache } from "effect-request-cache"
+ *
+ * const program = Effect.gen(function* () {
+ *   const stats = yield* RequestCache.statsFor("users")
+ *   console.log(`${stats.hits} hits, hit rate ${(stats.hitRate * 100).toFixed(1)} %`)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CacheStats {
+  readonly hits: number
+  readonly misses: number
+  readonly staleHits: number
+  readonly coalesced: number
+  readonly loads: number
+  readonly loadFailures: number
+  readonly refreshes: number
+  readonly refreshFailures: number
+  readonly evictions: number
+  readonly expirations: number
+  readonly invalidations: number
+  readonly size: number
+  readonly capacity: number
+  /** `(hits + staleHits) / (hits + staleHits + misses + coalesced)`, 0 before any request. */
+  readonly hitRate: number
+}
+
+/**
+ * The names of the counters of {@link CacheStats} (everything but `size`, `capacity`, `hitRate`).
+ *
+ * @example
+ * ```ts
+ * import type { CacheStats } from "effect-request-cache"
+ *
+ * const field: CacheStats.Counter = "evictions"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Counter = internal.Counter
+
+/**
+ * Builds a snapshot from counters; `hitRate` is derived.
+ *
+ * @example
+ * ```ts
+ * import { CacheStats } from "effect-request-cache"
+ *
+ * const stats = CacheStats.make({ hits: 3, misses: 1, capacity: 10, size: 1 })
+ * console.log(stats.hitRate) // 0.75
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (counts: Partial<Omit<CacheStats, "hitRate">>) => CacheStats = internal.make
+
+/**
+ * A snapshot with every counter at zero.
+ *
+ * @example
+ * ```ts
+ * import { CacheStats } from "effect-request-cache"
+ *
+ * console.log(CacheStats.empty.hits) // 0
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const empty: CacheStats = internal.empty
+
+/**
+ * Adds snapshots together (the total of several namespaces). Capacities add up; one unbounded
+ * namespace makes the total unbounded.
+ *
+ * @example
+ * ```ts
+ * import { CacheStats } from "effect-request-cache"
+ *
+ * const total = CacheStats.sum([CacheStats.make({ hits: 1 }), CacheStats.make({ hits: 2 })])
+ * console.log(total.hits) // 3
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const sum: (all: Iterable<CacheStats>) => CacheStats = internal.sum
+
+/**
+ * The counts between two snapshots (`later - earlier`): the activity of a window. `size` and
+ * `capacity` are those of `later`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CacheStats, RequestCache } from "effect-request-cache"
+ *
+ * const window = Effect.gen(function* () {
+ *   const before = yield* RequestCache.stats
+ *   yield* Effect.sleep("1 minute")
+ *   return CacheStats.minus(yield* RequestCache.stats, before)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const minus: {
+  (earlier: CacheStats): (later: CacheStats) => CacheStats
+  (later: CacheStats, earlier: CacheStats): CacheStats
+} = internal.minus
+
+/**
+ * Renders a snapshot as an aligned two-column table, one counter a line.
+ *
+ * @example
+ * ```ts
+ * import { CacheStats } from "effect-request-cache"
+ *
+ * console.log(CacheStats.format(CacheStats.make({ hits: 3, misses: 1 })))
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const format: (stats: CacheStats) => string = internal.format

@@ -1,0 +1,382 @@
+/**
+ * The `RequestCache` service: cached functions with single flight, a true LRU per namespace,
+ * time to live with jitter, stale-while-revalidate and typed failure caching. The policy is
+ * chosen where the program is run, by the layer.
+ *
+ * @since 0.1.0
+ */
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import type * as Layer from "effect/Layer"
+import type * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import type * as CacheKey from "./CacheKey.js"
+import type * as CachePolicy from "./CachePolicy.js"
+import type { CacheStats } from "./CacheStats.js"
+import * as internal from "./internal/requestCache.js"
+
+/**
+ * A lookup with its arguments erased, as a namespace receives it: it is applied to the call's
+ * arguments only on a miss.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { RequestCache } from "effect-request-cache"
+ *
+ * const lookup: RequestCache.Lookup = (() => Effect.succeed(42)) as RequestCache.Lookup
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Lookup = (...args: ReadonlyArray<never>) => Effect.Effect<unknown, unknown, unknown>
+
+/**
+ * One namespace of a cache (the entries of one cached function), as an implementation of the
+ * service provides it. Users call it through `cached` and the accessors; implement it to write
+ * an alternative layer.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RequestCache } from "effect-request-cache"
+ *
+ * // Namespaces come from the service; `cached` and the accessors use them for you.
+ * const size = Effect.flatMap(RequestCache, (cache) => cache.namespace("users").stats)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Namespace {
+  /** The value of `key`, running `lookup(...args)` on a miss, in `caller`'s context. */
+  readonly get: (
+    key: CacheKey.MapKey,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    caller: Fiber.RuntimeFiber<unknown, unknown>
+  ) => Effect.Effect<unknown, unknown>
+  /** Runs the lookup now; the old value is served until the new one is stored. */
+  readonly refresh: (
+    key: CacheKey.MapKey,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    caller: Fiber.RuntimeFiber<unknown, unknown>
+  ) => Effect.Effect<unknown, unknown>
+  readonly set: (key: CacheKey.MapKey, value: unknown) => Effect.Effect<void>
+  readonly peek: (key: CacheKey.MapKey) => Effect.Effect<Option.Option<unknown>>
+  readonly invalidate: (key: CacheKey.MapKey) => Effect.Effect<boolean>
+  readonly invalidateAll: Effect.Effect<void>
+  readonly stats: Effect.Effect<CacheStats>
+}
+
+/**
+ * What the `RequestCache` service provides.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RequestCache } from "effect-request-cache"
+ *
+ * const program = Effect.gen(function* () {
+ *   const cache = yield* RequestCache
+ *   return yield* cache.stats
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /**
+   * The namespace `name`, made on first use with the layer's policy and `overrides` on top.
+   * Throws a `CachePolicyError` if the name is in use with another policy.
+   */
+  readonly namespace: (name: string, overrides?: CachePolicy.Options<never>) => Namespace
+  readonly invalidateAll: Effect.Effect<void>
+  readonly stats: Effect.Effect<CacheStats>
+  readonly statsFor: (name: string) => Effect.Effect<CacheStats>
+}
+
+/**
+ * What `cached` takes.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { RequestCache } from "effect-request-cache"
+ *
+ * const options: RequestCache.CachedOptions<[id: number], string, never, never> = {
+ *   name: "users",
+ *   lookup: (id) => Effect.succeed(`user ${id}`),
+ *   key: (id) => id,
+ *   policy: { timeToLive: "1 minute" }
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CachedOptions<Args extends ReadonlyArray<unknown>, A, E, R> {
+  /** The namespace: its own LRU, the label of its stats and metrics. */
+  readonly name: string
+  readonly lookup: (...args: Args) => Effect.Effect<A, E, R>
+  /** The key of a call; default: all the arguments. Return a part of them to ignore the rest. */
+  readonly key?: ((...args: Args) => unknown) | undefined
+  /** This namespace's policy, on top of the layer's (its own capacity, time to live...). */
+  readonly policy?: CachePolicy.Options<E> | undefined
+}
+
+/**
+ * A cached function: call it like the lookup; it also carries the operations on its entries.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RequestCache } from "effect-request-cache"
+ *
+ * const getUser = RequestCache.cached({
+ *   name: "users",
+ *   lookup: (id: number) => Effect.succeed({ id, name: `user ${id}` })
+ * })
+ *
+ * const program = Effect.gen(function* () {
+ *   yield* getUser(1)                    // miss: runs the lookup
+ *   yield* getUser(1)                    // hit
+ *   yield* getUser.set(2, { id: 2, name: "Ada" })
+ *   const cached = yield* getUser.peek(2) // Option.some(...), no lookup, no recency change
+ *   yield* getUser.invalidate(1)         // true
+ *   return yield* getUser.stats
+ * }).pipe(Effect.provide(RequestCache.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Cached<Args extends ReadonlyArray<unknown>, A, E, R> {
+  (...args: Args): Effect.Effect<A, E, R | RequestCache>
+  /** The namespace's name. */
+  readonly namespace: string
+  /** Removes the entry; answers whether there was one. A load in flight is not stored. */
+  readonly invalidate: (...args: Args) => Effect.Effect<boolean, never, RequestCache>
+  /** Runs the lookup now and stores its result; callers get the old value meanwhile. */
+  readonly refresh: (...args: Args) => Effect.Effect<A, E, R | RequestCache>
+  /** Stores a value (the last argument) for the arguments before it. */
+  readonly set: (...argsAndValue: [...Args, A]) => Effect.Effect<void, never, RequestCache>
+  /** The value a call would get without a lookup: no lookup, no recency change, no stats. */
+  readonly peek: (...args: Args) => Effect.Effect<Option.Option<A>, never, RequestCache>
+  /** Removes every entry of this namespace. */
+  readonly invalidateAll: Effect.Effect<void, never, RequestCache>
+  /** This namespace's stats. */
+  readonly stats: Effect.Effect<CacheStats, never, RequestCache>
+}
+
+/**
+ * The cache service. Provide it with {@link RequestCache.layer} (in memory),
+ * {@link RequestCache.layerConfig} or {@link RequestCache.layerDisabled} (tests).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RequestCache } from "effect-request-cache"
+ *
+ * const getUser = RequestCache.cached({
+ *   name: "users",
+ *   lookup: (id: number) => Effect.succeed({ id })
+ * })
+ *
+ * Effect.runPromise(getUser(1).pipe(Effect.provide(RequestCache.layer({ timeToLive: "1 minute" }))))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Service>() {
+  /**
+   * The in-memory cache, built in the layer's scope: closing it interrupts every refresh and
+   * lookup in flight. Fails with a `CachePolicyError` naming a bad option.
+   *
+   * @example
+   * ```ts
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * const CacheLive = RequestCache.layer({ capacity: 10_000, timeToLive: "5 minutes" })
+   * ```
+   *
+   * @since 0.1.0
+   * @category layers
+   */
+  static readonly layer: (options?: CachePolicy.Options) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError> =
+    internal.layer as (options?: CachePolicy.Options) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError>
+
+  /**
+   * The in-memory cache with its options read from `Config` (see `CachePolicy.config`).
+   *
+   * @example
+   * ```ts
+   * import { Config } from "effect"
+   * import { CachePolicy, RequestCache } from "effect-request-cache"
+   *
+   * const CacheLive = RequestCache.layerConfig(CachePolicy.config.pipe(Config.nested("cache")))
+   * ```
+   *
+   * @since 0.1.0
+   * @category layers
+   */
+  static readonly layerConfig: (
+    config: Config.Config<CachePolicy.Options>
+  ) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError | ConfigError.ConfigError> = internal
+    .layerConfig as (
+      config: Config.Config<CachePolicy.Options>
+    ) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError | ConfigError.ConfigError>
+
+  /**
+   * A cache that stores nothing: every call runs its lookup (stats count the misses). For tests
+   * of the code around the cache.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * const test = Effect.void.pipe(Effect.provide(RequestCache.layerDisabled))
+   * ```
+   *
+   * @since 0.1.0
+   * @category layers
+   */
+  static readonly layerDisabled: Layer.Layer<RequestCache> = internal.layerDisabled
+
+  /**
+   * Builds the in-memory service in a scope, for composing it by hand.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * const program = Effect.scoped(Effect.gen(function* () {
+   *   const cache = yield* RequestCache.make({ capacity: 100 })
+   *   return yield* cache.stats
+   * }))
+   * ```
+   *
+   * @since 0.1.0
+   * @category constructors
+   */
+  static readonly make: (
+    options?: CachePolicy.Options
+  ) => Effect.Effect<Service, CachePolicy.CachePolicyError, Scope.Scope> = internal.make
+
+  /**
+   * Makes a cached function. Its calls share one entry per key (see the module docs for the
+   * semantics); `policy` gives this namespace its own capacity, time to live and so on. A bad
+   * option throws a `CachePolicyError` here, where the function is defined.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * const getPrice = RequestCache.cached({
+   *   name: "prices",
+   *   lookup: (symbol: string) => Effect.succeed(100 + symbol.length),
+   *   policy: { timeToLive: "10 seconds", staleWhileRevalidate: "1 minute" }
+   * })
+   * ```
+   *
+   * @since 0.1.0
+   * @category constructors
+   */
+  static readonly cached: <Args extends ReadonlyArray<unknown>, A, E = never, R = never>(
+    options: CachedOptions<Args, A, E, R>
+  ) => Cached<Args, A, E, R> = internal.cached
+
+  /**
+   * The value of `key` in namespace `name`, running `lookup` on a miss. The same key through
+   * a one-argument cached function of that name hits the same entry.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * const user = RequestCache.get("users", 1, Effect.succeed({ id: 1 }))
+   * ```
+   *
+   * @since 0.1.0
+   * @category accessors
+   */
+  static readonly get: <A, E, R>(
+    name: string,
+    key: unknown,
+    lookup: Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E, R | RequestCache> = internal.get
+
+  /**
+   * Removes the entry of `key` in namespace `name`; answers whether there was one.
+   *
+   * @example
+   * ```ts
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * const removed = RequestCache.invalidate("users", 1)
+   * ```
+   *
+   * @since 0.1.0
+   * @category accessors
+   */
+  static readonly invalidate: (name: string, key: unknown) => Effect.Effect<boolean, never, RequestCache> = internal
+    .invalidate as (name: string, key: unknown) => Effect.Effect<boolean, never, RequestCache>
+
+  /**
+   * Removes every entry of every namespace.
+   *
+   * @example
+   * ```ts
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * const clear = RequestCache.invalidateAll
+   * ```
+   *
+   * @since 0.1.0
+   * @category accessors
+   */
+  static readonly invalidateAll: Effect.Effect<void, never, RequestCache> = internal.invalidateAll
+
+  /**
+   * The stats of all namespaces together.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { CacheStats, RequestCache } from "effect-request-cache"
+   *
+   * const report = Effect.map(RequestCache.stats, CacheStats.format)
+   * ```
+   *
+   * @since 0.1.0
+   * @category accessors
+   */
+  static readonly stats: Effect.Effect<CacheStats, never, RequestCache> = internal.statsAll
+
+  /**
+   * The stats of one namespace.
+   *
+   * @example
+   * ```ts
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * const users = RequestCache.statsFor("users")
+   * ```
+   *
+   * @since 0.1.0
+   * @category accessors
+   */
+  static readonly statsFor: (name: string) => Effect.Effect<CacheStats, never, RequestCache> = internal
+    .statsFor as (name: string) => Effect.Effect<CacheStats, never, RequestCache>
+}

@@ -1,0 +1,17 @@
+/**
+ * effect-request-cache: a caching layer for Effect programs.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as CacheKey from "./CacheKey.js"
+
+/** @since 0.1.0 */
+export * as CachePolicy from "./CachePolicy.js"
+
+/** @since 0.1.0 */
+export * as CacheStats from "./CacheStats.js"
+
+/** @since 0.1.0 */
+export { RequestCache } from "./RequestCache.js"

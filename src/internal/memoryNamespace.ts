@@ -1,0 +1,533 @@
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
+import type * as Random from "effect/Random"
+import * as RuntimeFlags from "effect/RuntimeFlags"
+import type { CacheStats } from "../CacheStats.js"
+import type { Lookup, Namespace } from "../RequestCache.js"
+import type { MapKey } from "./cacheKey.js"
+import { type NamespaceMetrics, namespaceMetrics, NO_TAGS } from "./metrics.js"
+import type { ResolvedPolicy } from "./policy.js"
+import * as stats from "./stats.js"
+
+/** What every namespace of one cache shares: its time, its randomness, its running fibers. */
+export interface CacheHost {
+  readonly clock: Clock.Clock
+  readonly random: Random.Random
+  /** Lookup and refresh fibers still running; interrupted when the layer's scope closes. */
+  readonly running: Set<Fiber.RuntimeFiber<unknown, unknown>>
+  closed: boolean
+}
+
+
+type AnyExit = Exit.Exit<unknown, unknown>
+type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
+/** Fields of Effect's `FiberRuntime` that its public interface does not declare. */
+type FiberInternals = AnyFiber & { readonly currentRuntimeFlags: RuntimeFlags.RuntimeFlags }
+type FiberConstructor = new(
+  id: FiberId.Runtime,
+  refs: ReturnType<AnyFiber["getFiberRefs"]>,
+  flags: RuntimeFlags.RuntimeFlags
+) => AnyFiber & {
+  start(effect: Effect.Effect<unknown, unknown, unknown>): void
+  resume(effect: Effect.Effect<unknown, unknown, unknown>): void
+}
+
+/** Slot states. A slot holds a value, a cached failure (its `Exit`) or a `Flight`. */
+const VALUE = 0
+const FAILURE = 1
+const PENDING = 2
+/** The end of a list. */
+const NIL = -1
+
+const die = (message: string) => Effect.die(new Error(message))
+
+/**
+ * One lookup in flight: a blocking load (its slot is `PENDING`) or a refresh (the slot keeps
+ * serving the old value). The first caller of a load waits through `resumeFirst`; the `Deferred`
+ * is made only when a second caller joins, so an uncontended miss does not pay for it.
+ */
+export class Flight {
+  fiber: AnyFiber | undefined = undefined
+  exit: AnyExit | undefined = undefined
+  deferred: Deferred.Deferred<unknown, unknown> | undefined = undefined
+  resumeFirst: ((exit: AnyExit) => void) | undefined = undefined
+  /** Callers still waiting for a load; the last one to leave interrupts it. */
+  waiters = 0
+  /** No longer the entry of its key (invalidated, evicted, replaced): its result is not stored. */
+  detached = false
+  /** The draw in [0, 1) that spreads this entry's expiry over the jitter. */
+  jitter = 0
+
+  constructor(readonly namespace: MemoryNamespace, readonly key: MapKey, readonly refresh: boolean) {}
+
+  settle(exit: AnyExit): void {
+    this.exit = exit
+    this.namespace.complete(this, exit)
+    const resume = this.resumeFirst
+    if (resume !== undefined) {
+      this.resumeFirst = undefined
+      resume(exit)
+    }
+    if (this.deferred !== undefined) Deferred.unsafeDone(this.deferred, exit)
+  }
+
+  leave(): void {
+    if (this.refresh || this.exit !== undefined || --this.waiters > 0) return
+    // The last waiter has left: nobody needs the result, so stop the lookup and let the next
+    // caller start afresh.
+    if (!this.detached) this.namespace.removeFlight(this)
+    this.fiber?.unsafeInterruptAsFork(FiberId.none)
+  }
+}
+
+/**
+ * One namespace of the in-memory cache: a true LRU over preallocated parallel arrays (the
+ * layout of lru-cache): a `Map` from key to slot, then keys, values, states and expiry times by
+ * slot, and the recency list as two `Int32Array`s of links. Every operation is O(1).
+ */
+export class MemoryNamespace implements Namespace {
+  readonly map = new Map<MapKey, number>()
+  private keys: Array<MapKey> = []
+  private values: Array<unknown> = []
+  private states: Uint8Array
+  /** Milliseconds at which the entry stops being fresh; `Infinity` for never. */
+  private expires: Float64Array
+  private prev: Int32Array
+  private next: Int32Array
+  /** Least recently used. */
+  private head = NIL
+  /** Most recently used. */
+  private tail = NIL
+  private readonly free: Array<number> = []
+  /** The first slot never used yet. */
+  private fresh = 0
+  size = 0
+  /** Refreshes in flight, by key (a slot holds its old value meanwhile). */
+  private refreshing: Map<MapKey, Flight> | undefined = undefined
+  private readonly metrics: NamespaceMetrics
+  private readonly clock: Clock.Clock
+  readonly counts: Record<stats.Counter, number> = {
+    hits: 0,
+    misses: 0,
+    staleHits: 0,
+    coalesced: 0,
+    loads: 0,
+    loadFailures: 0,
+    refreshes: 0,
+    refreshFailures: 0,
+    evictions: 0,
+    expirations: 0,
+    invalidations: 0
+  }
+
+  constructor(readonly name: string, readonly policy: ResolvedPolicy, private readonly host: CacheHost) {
+    const length = Math.min(policy.capacity, 16)
+    this.states = new Uint8Array(length)
+    this.expires = new Float64Array(length)
+    this.prev = new Int32Array(length)
+    this.next = new Int32Array(length)
+    this.metrics = namespaceMetrics(name)
+    this.clock = host.clock
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lookups
+
+  /** The hot path: a hit is a `Map` lookup, an expiry test and a relink, nothing allocated. */
+  get(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>, caller: AnyFiber): Effect.Effect<unknown, unknown> {
+    const slot = this.map.get(key)
+    if (slot === undefined) {
+      this.count("misses")
+      return this.load(this.allocate(key), key, lookup, args, caller)
+    }
+    const state = this.states[slot]
+    if (state === PENDING) return this.join(this.values[slot] as Flight)
+    const expiresAt = this.expires[slot]!
+    if (expiresAt !== Infinity) {
+      const now = this.clock.unsafeCurrentTimeMillis()
+      if (now >= expiresAt) return this.getExpired(slot, key, lookup, args, caller, now, expiresAt)
+    }
+    this.touch(slot)
+    this.counts.hits++
+    this.metrics.hits.unsafeUpdate(1, NO_TAGS)
+    return state === VALUE ? Exit.succeed(this.values[slot]) : this.values[slot] as AnyExit
+  }
+
+  private getExpired(
+    slot: number,
+    key: MapKey,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    caller: AnyFiber,
+    now: number,
+    expiresAt: number
+  ): Effect.Effect<unknown, unknown> {
+    this.touch(slot)
+    if (this.states[slot] === VALUE && now < expiresAt + this.policy.staleWhileRevalidate) {
+      this.count("staleHits")
+      if (this.refreshing?.has(key) !== true) this.startRefresh(key, lookup, args, caller, false)
+      return Exit.succeed(this.values[slot])
+    }
+    this.count("expirations")
+    this.count("misses")
+    this.detach(slot)
+    return this.load(slot, key, lookup, args, caller)
+  }
+
+  private load(
+    slot: number,
+    key: MapKey,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    caller: AnyFiber
+  ): Effect.Effect<unknown, unknown> {
+    const flight = new Flight(this, key, false)
+    this.values[slot] = flight
+    this.states[slot] = PENDING
+    const failed = this.run(flight, lookup, args, caller, true)
+    if (failed !== undefined) return failed
+    // Completed on this stack (a synchronous lookup): no waiting, no Deferred.
+    if (flight.exit !== undefined) return flight.exit
+    flight.waiters = 1
+    return Effect.async<unknown, unknown>((resume) => {
+      if (flight.exit !== undefined) return resume(flight.exit)
+      flight.resumeFirst = resume
+      return Effect.sync(() => {
+        flight.resumeFirst = undefined
+        flight.leave()
+      })
+    })
+  }
+
+  /** A caller that finds a load in flight joins it (single flight). */
+  private join(flight: Flight): Effect.Effect<unknown, unknown> {
+    this.count("coalesced")
+    flight.waiters++
+    return Effect.onInterrupt(this.awaitFlight(flight), () => Effect.sync(() => flight.leave()))
+  }
+
+  private awaitFlight(flight: Flight): Effect.Effect<unknown, unknown> {
+    if (flight.exit !== undefined) return flight.exit
+    if (flight.deferred === undefined) flight.deferred = Deferred.unsafeMake(FiberId.none)
+    return Deferred.await(flight.deferred)
+  }
+
+  private startRefresh(
+    key: MapKey,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    caller: AnyFiber,
+    now: boolean
+  ): Flight | Effect.Effect<never> {
+    const flight = new Flight(this, key, true)
+    if (this.refreshing === undefined) this.refreshing = new Map()
+    this.refreshing.set(key, flight)
+    return this.run(flight, lookup, args, caller, now) ?? flight
+  }
+
+  /**
+   * Runs a flight's lookup in a fiber of its own, so that it outlives the caller that started
+   * it, with that caller's context. `Effect.fork` would schedule the fiber and cost a `Fiber.join`;
+   * here the fiber is started on the current stack (`immediate`), so a synchronous lookup is done
+   * when `start` returns. Refreshes are scheduled instead (`immediate` false): a stale hit must
+   * not wait for the synchronous part of its refresh.
+   */
+  private run(
+    flight: Flight,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    caller: AnyFiber,
+    immediate: boolean
+  ): Effect.Effect<never> | undefined {
+    if (this.host.closed) {
+      this.removeFlight(flight)
+      return die(`RequestCache: namespace "${this.name}" was used after its layer's scope closed`)
+    }
+    let effect: Effect.Effect<unknown, unknown, unknown>
+    try {
+      effect = lookup(...(args as ReadonlyArray<never>))
+    } catch (error) {
+      // A lookup that throws instead of returning an Effect fails its flight with a defect.
+      effect = Effect.die(error)
+    }
+    if (this.policy.jitter > 0) {
+      const inner = effect
+      effect = Effect.flatMap(this.host.random.next, (draw) => {
+        flight.jitter = draw
+        return inner
+      })
+    }
+    const fiber = new (caller.constructor as FiberConstructor)(
+      FiberId.unsafeMake(),
+      caller.getFiberRefs(),
+      RuntimeFlags.enable((caller as FiberInternals).currentRuntimeFlags, RuntimeFlags.Interruption)
+    )
+    flight.fiber = fiber
+    if (immediate) fiber.start(effect)
+    else fiber.resume(effect)
+    const exit = fiber.unsafePoll()
+    if (exit !== null) {
+      flight.settle(exit)
+    } else {
+      const running = this.host.running
+      running.add(fiber)
+      fiber.addObserver((exit) => {
+        running.delete(fiber)
+        flight.settle(exit)
+      })
+    }
+    return undefined
+  }
+
+  /** Stores a flight's result where the policy says so. */
+  complete(flight: Flight, exit: AnyExit): void {
+    if (flight.refresh) return this.completeRefresh(flight, exit)
+    const interrupted = exit._tag === "Failure" && Cause.isInterruptedOnly(exit.cause)
+    if (!interrupted) {
+      this.count("loads")
+      if (exit._tag === "Failure") this.count("loadFailures")
+    }
+    if (flight.detached) return
+    flight.detached = true
+    const slot = this.map.get(flight.key)!
+    if (exit._tag === "Success") {
+      this.store(slot, VALUE, exit.value, this.policy.timeToLive, flight.jitter)
+    } else if (exit.cause._tag === "Fail" && this.cachesError(exit.cause.error)) {
+      this.store(slot, FAILURE, Exit.fail(exit.cause.error), this.policy.errorTimeToLive, flight.jitter)
+    } else {
+      this.remove(slot)
+    }
+  }
+
+  private completeRefresh(flight: Flight, exit: AnyExit): void {
+    if (this.refreshing?.get(flight.key) === flight) this.refreshing.delete(flight.key)
+    if (exit._tag === "Success") {
+      this.count("refreshes")
+      if (!flight.detached) {
+        this.store(this.map.get(flight.key)!, VALUE, exit.value, this.policy.timeToLive, flight.jitter)
+      }
+    } else if (!Cause.isInterruptedOnly(exit.cause)) {
+      // Stale-if-error: the old value stays until its window ends.
+      this.count("refreshFailures")
+    }
+    flight.detached = true
+  }
+
+  private cachesError(error: unknown): boolean {
+    const cacheErrors = this.policy.cacheErrors
+    if (cacheErrors === undefined) return false
+    try {
+      return cacheErrors(error) === true
+    } catch {
+      return false
+    }
+  }
+
+  private store(slot: number, state: number, value: unknown, timeToLive: number, jitter: number): void {
+    this.values[slot] = value
+    this.states[slot] = state
+    this.expires[slot] = timeToLive === Infinity
+      ? Infinity
+      : this.clock.unsafeCurrentTimeMillis() + timeToLive + jitter * this.policy.jitter
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Operations without a lookup
+
+  /** Refreshes a key now: the old value is served until the new one arrives. */
+  refresh(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>, caller: AnyFiber): Effect.Effect<unknown, unknown> {
+    const slot = this.map.get(key)
+    if (slot === undefined) return this.get(key, lookup, args, caller)
+    if (this.states[slot] === PENDING) return this.join(this.values[slot] as Flight)
+    const flight = this.refreshing?.get(key) ?? this.startRefresh(key, lookup, args, caller, true)
+    return flight instanceof Flight ? this.awaitFlight(flight) : flight
+  }
+
+  unsafeSet(key: MapKey, value: unknown, jitter: number): void {
+    let slot = this.map.get(key)
+    if (slot === undefined) {
+      slot = this.allocate(key)
+    } else {
+      this.detach(slot)
+      this.touch(slot)
+    }
+    this.store(slot, VALUE, value, this.policy.timeToLive, jitter)
+  }
+
+  /** The value a `get` would serve without a lookup; no recency change, no counting. */
+  unsafePeek(key: MapKey): Option.Option<unknown> {
+    const slot = this.map.get(key)
+    if (slot === undefined || this.states[slot] !== VALUE) return Option.none()
+    const expiresAt = this.expires[slot]!
+    if (
+      expiresAt !== Infinity &&
+      this.clock.unsafeCurrentTimeMillis() >= expiresAt + this.policy.staleWhileRevalidate
+    ) return Option.none()
+    return Option.some(this.values[slot])
+  }
+
+  unsafeInvalidate(key: MapKey): boolean {
+    const slot = this.map.get(key)
+    if (slot === undefined) return false
+    this.remove(slot)
+    this.count("invalidations")
+    return true
+  }
+
+  unsafeInvalidateAll(): void {
+    const removed = this.size
+    for (const slot of this.map.values()) this.detach(slot)
+    this.map.clear()
+    this.keys = []
+    this.values = []
+    this.free.length = 0
+    this.fresh = 0
+    this.head = this.tail = NIL
+    this.size = 0
+    this.metrics.size.unsafeUpdate(0, NO_TAGS)
+    if (removed > 0) this.count("invalidations", removed)
+  }
+
+  unsafeStats(): CacheStats {
+    return stats.make({ ...this.counts, size: this.size, capacity: this.policy.capacity })
+  }
+
+  set(key: MapKey, value: unknown): Effect.Effect<void> {
+    return this.policy.jitter > 0
+      ? Effect.map(this.host.random.next, (draw) => this.unsafeSet(key, value, draw))
+      : Effect.sync(() => this.unsafeSet(key, value, 0))
+  }
+
+  peek(key: MapKey): Effect.Effect<Option.Option<unknown>> {
+    return Effect.sync(() => this.unsafePeek(key))
+  }
+
+  invalidate(key: MapKey): Effect.Effect<boolean> {
+    return Effect.sync(() => this.unsafeInvalidate(key))
+  }
+
+  readonly invalidateAll: Effect.Effect<void> = Effect.sync(() => this.unsafeInvalidateAll())
+
+  readonly stats: Effect.Effect<CacheStats> = Effect.sync(() => this.unsafeStats())
+
+  /** Keys from least to most recently used (for tests and the `Policy`-style view). */
+  keysByRecency(): Array<MapKey> {
+    const keys: Array<MapKey> = []
+    for (let slot = this.head; slot !== NIL; slot = this.next[slot]!) keys.push(this.keys[slot])
+    return keys
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Slots and the recency list
+
+  /** Removes the pending entry of a flight that is given up (no waiter left, or a failed start). */
+  removeFlight(flight: Flight): void {
+    if (flight.refresh) {
+      if (this.refreshing?.get(flight.key) === flight) this.refreshing.delete(flight.key)
+    } else {
+      const slot = this.map.get(flight.key)
+      if (slot !== undefined && this.values[slot] === flight) this.remove(slot)
+    }
+    flight.detached = true
+  }
+
+  /** Makes room for a key and links it as the most recent; evicts the least recent when full. */
+  private allocate(key: MapKey): number {
+    let slot: number
+    if (this.size >= this.policy.capacity) {
+      slot = this.head
+      this.detach(slot)
+      this.map.delete(this.keys[slot])
+      this.unlink(slot)
+      this.size--
+      this.count("evictions")
+    } else if (this.free.length > 0) {
+      slot = this.free.pop()!
+    } else {
+      if (this.fresh === this.states.length) this.grow()
+      slot = this.fresh++
+    }
+    this.keys[slot] = key
+    this.map.set(key, slot)
+    this.linkTail(slot)
+    this.size++
+    this.metrics.size.unsafeUpdate(this.size, NO_TAGS)
+    return slot
+  }
+
+  private remove(slot: number): void {
+    this.detach(slot)
+    this.map.delete(this.keys[slot])
+    this.unlink(slot)
+    this.keys[slot] = undefined
+    this.values[slot] = undefined
+    this.free.push(slot)
+    this.size--
+    this.metrics.size.unsafeUpdate(this.size, NO_TAGS)
+  }
+
+  /** The slot's content is being replaced or removed: a flight writing into it must not. */
+  private detach(slot: number): void {
+    if (this.states[slot] === PENDING) (this.values[slot] as Flight).detached = true
+    if (this.refreshing !== undefined && this.refreshing.size > 0) {
+      const key = this.keys[slot]
+      const refresh = this.refreshing.get(key)
+      if (refresh !== undefined) {
+        refresh.detached = true
+        this.refreshing.delete(key)
+      }
+    }
+  }
+
+  private grow(): void {
+    const length = Math.min(this.policy.capacity, this.states.length * 2)
+    const states = new Uint8Array(length)
+    states.set(this.states)
+    this.states = states
+    const expires = new Float64Array(length)
+    expires.set(this.expires)
+    this.expires = expires
+    const prev = new Int32Array(length)
+    prev.set(this.prev)
+    this.prev = prev
+    const next = new Int32Array(length)
+    next.set(this.next)
+    this.next = next
+  }
+
+  private touch(slot: number): void {
+    if (slot !== this.tail) {
+      this.unlink(slot)
+      this.linkTail(slot)
+    }
+  }
+
+  private unlink(slot: number): void {
+    const prev = this.prev[slot]!
+    const next = this.next[slot]!
+    if (prev === NIL) this.head = next
+    else this.next[prev] = next
+    if (next === NIL) this.tail = prev
+    else this.prev[next] = prev
+  }
+
+  private linkTail(slot: number): void {
+    this.prev[slot] = this.tail
+    this.next[slot] = NIL
+    if (this.tail === NIL) this.head = slot
+    else this.next[this.tail] = slot
+    this.tail = slot
+  }
+
+  private count(counter: stats.Counter, by = 1): void {
+    this.counts[counter] += by
+    this.metrics[counter].unsafeUpdate(by, NO_TAGS)
+  }
+}
+

@@ -1,0 +1,159 @@
+import * as Config from "effect/Config"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import type { Options } from "../CachePolicy.js"
+
+/** @internal */
+export class CachePolicyErrorBase extends Data.TaggedError("CachePolicyError")<{
+  readonly option: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `Invalid cache option "${this.option}": ${this.reason}`
+  }
+}
+
+/** @internal */
+export const defaults = {
+  capacity: 1_000,
+  timeToLive: Duration.infinity,
+  jitter: Duration.zero,
+  staleWhileRevalidate: Duration.zero,
+  cacheErrors: false
+} as const
+
+/** A policy read once into plain fields, so the per-call paths test numbers, not options. */
+export interface ResolvedPolicy {
+  readonly capacity: number
+  /** Milliseconds; `Infinity` never expires. */
+  readonly timeToLive: number
+  readonly jitter: number
+  readonly staleWhileRevalidate: number
+  readonly errorTimeToLive: number
+  /** `undefined`: no failure is cached. */
+  readonly cacheErrors: ((error: unknown) => boolean) | undefined
+}
+
+const known: ReadonlyArray<string> = [
+  "capacity",
+  "timeToLive",
+  "jitter",
+  "staleWhileRevalidate",
+  "cacheErrors",
+  "errorTimeToLive"
+]
+
+const show = (u: unknown): string => {
+  if (typeof u === "string") return JSON.stringify(u)
+  if (typeof u === "bigint") return `${u}n`
+  if (typeof u === "function") return "a function"
+  if (typeof u === "symbol") return u.toString()
+  try {
+    return JSON.stringify(u) ?? String(u)
+  } catch {
+    return String(u)
+  }
+}
+
+const fail = (option: string, reason: string) => Either.left(new CachePolicyErrorBase({ option, reason }))
+
+const millis = (
+  option: string,
+  input: unknown,
+  allowInfinity: boolean
+): Either.Either<number, CachePolicyErrorBase> => {
+  const decoded = typeof input === "number" && Number.isNaN(input) ? Option.none() : Duration.decodeUnknown(input)
+  if (Option.isNone(decoded)) {
+    return fail(option, `expected a duration such as "5 minutes" or a number of milliseconds, got ${show(input)}`)
+  }
+  const ms = Duration.toMillis(decoded.value)
+  if (Number.isNaN(ms)) return fail(option, `expected a duration, got ${show(input)} (NaN)`)
+  if (ms < 0) return fail(option, `expected a duration of zero or more, got ${show(input)}`)
+  if (!allowInfinity && ms === Infinity) return fail(option, "must be finite")
+  return Either.right(ms)
+}
+
+/**
+ * Validates options (the layer's, with a namespace's overrides on top) into a resolved policy.
+ * An unknown option, a wrong type or a value out of range is an error naming the option.
+ */
+export const resolve = (
+  options: Options<never> | undefined,
+  overrides?: Options<never> | undefined
+): Either.Either<ResolvedPolicy, CachePolicyErrorBase> => {
+  const merged: Record<string, unknown> = {}
+  for (const source of [options, overrides]) {
+    if (source === undefined) continue
+    if (typeof source !== "object" || source === null) return fail("options", `expected an object, got ${show(source)}`)
+    for (const [name, value] of Object.entries(source)) {
+      if (!known.includes(name)) {
+        return fail(name, `unknown option; the options are ${known.join(", ")}`)
+      }
+      if (value !== undefined) merged[name] = value
+    }
+  }
+  const capacity = merged.capacity ?? defaults.capacity
+  if (
+    typeof capacity !== "number" ||
+    !(capacity === Infinity || (Number.isSafeInteger(capacity) && capacity >= 1))
+  ) {
+    return fail("capacity", `expected a positive integer or Infinity, got ${show(capacity)}`)
+  }
+  if (capacity !== Infinity && capacity > 0x7fff_ffff) {
+    return fail("capacity", `at most ${0x7fff_ffff} entries (or Infinity), got ${capacity}`)
+  }
+  const timeToLive = millis("timeToLive", merged.timeToLive ?? defaults.timeToLive, true)
+  if (Either.isLeft(timeToLive)) return Either.left(timeToLive.left)
+  const jitter = millis("jitter", merged.jitter ?? defaults.jitter, false)
+  if (Either.isLeft(jitter)) return Either.left(jitter.left)
+  const swr = millis("staleWhileRevalidate", merged.staleWhileRevalidate ?? defaults.staleWhileRevalidate, true)
+  if (Either.isLeft(swr)) return Either.left(swr.left)
+  const errorTimeToLive = millis("errorTimeToLive", merged.errorTimeToLive ?? timeToLive.right, true)
+  if (Either.isLeft(errorTimeToLive)) return Either.left(errorTimeToLive.left)
+  const cacheErrors = merged.cacheErrors ?? defaults.cacheErrors
+  if (typeof cacheErrors !== "boolean" && typeof cacheErrors !== "function") {
+    return fail("cacheErrors", `expected a boolean or a predicate on the error, got ${show(cacheErrors)}`)
+  }
+  return Either.right({
+    capacity,
+    timeToLive: timeToLive.right,
+    jitter: jitter.right,
+    staleWhileRevalidate: swr.right,
+    errorTimeToLive: errorTimeToLive.right,
+    cacheErrors: cacheErrors === true
+      ? cacheAll
+      : cacheErrors === false
+      ? undefined
+      : (cacheErrors as (error: unknown) => boolean)
+  })
+}
+
+const cacheAll = (): boolean => true
+
+/** Two resolved policies that behave the same (predicates compare by identity). */
+export const samePolicy = (a: ResolvedPolicy, b: ResolvedPolicy): boolean =>
+  a.capacity === b.capacity && a.timeToLive === b.timeToLive && a.jitter === b.jitter &&
+  a.staleWhileRevalidate === b.staleWhileRevalidate && a.errorTimeToLive === b.errorTimeToLive &&
+  a.cacheErrors === b.cacheErrors
+
+/** @internal */
+export const cacheTags = (...tags: ReadonlyArray<string>) => (error: unknown): boolean =>
+  typeof error === "object" && error !== null && "_tag" in error && tags.includes(error._tag as string)
+
+/** @internal */
+export const config: Config.Config<Options> = Config.all({
+  capacity: Config.option(Config.number("capacity")),
+  timeToLive: Config.option(Config.duration("timeToLive")),
+  jitter: Config.option(Config.duration("jitter")),
+  staleWhileRevalidate: Config.option(Config.duration("staleWhileRevalidate")),
+  cacheErrors: Config.option(Config.boolean("cacheErrors")),
+  errorTimeToLive: Config.option(Config.duration("errorTimeToLive"))
+}).pipe(Config.map((read) => {
+  const options: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(read) as Array<[string, Option.Option<unknown>]>) {
+    if (Option.isSome(value)) options[name] = value.value
+  }
+  return options as Options
+}))

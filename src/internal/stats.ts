@@ -1,0 +1,80 @@
+import { dual } from "effect/Function"
+import type { CacheStats } from "../CacheStats.js"
+
+/** @internal */
+export const counters = [
+  "hits",
+  "misses",
+  "staleHits",
+  "coalesced",
+  "loads",
+  "loadFailures",
+  "refreshes",
+  "refreshFailures",
+  "evictions",
+  "expirations",
+  "invalidations"
+] as const
+
+/** @internal */
+export type Counter = typeof counters[number]
+
+const hitRate = (s: Omit<CacheStats, "hitRate">): number => {
+  const served = s.hits + s.staleHits
+  const requests = served + s.misses + s.coalesced
+  return requests === 0 ? 0 : served / requests
+}
+
+/** @internal */
+export const make = (counts: Partial<Omit<CacheStats, "hitRate">>): CacheStats => {
+  const base = {
+    hits: counts.hits ?? 0,
+    misses: counts.misses ?? 0,
+    staleHits: counts.staleHits ?? 0,
+    coalesced: counts.coalesced ?? 0,
+    loads: counts.loads ?? 0,
+    loadFailures: counts.loadFailures ?? 0,
+    refreshes: counts.refreshes ?? 0,
+    refreshFailures: counts.refreshFailures ?? 0,
+    evictions: counts.evictions ?? 0,
+    expirations: counts.expirations ?? 0,
+    invalidations: counts.invalidations ?? 0,
+    size: counts.size ?? 0,
+    capacity: counts.capacity ?? 0
+  }
+  return { ...base, hitRate: hitRate(base) }
+}
+
+/** @internal */
+export const empty: CacheStats = make({})
+
+/** @internal */
+export const sum = (all: Iterable<CacheStats>): CacheStats => {
+  const total: Record<string, number> = { size: 0, capacity: 0 }
+  for (const name of counters) total[name] = 0
+  for (const stats of all) {
+    for (const name of counters) total[name]! += stats[name]
+    total.size! += stats.size
+    total.capacity! += stats.capacity
+  }
+  return make(total)
+}
+
+/** @internal */
+export const minus = dual(2, (later: CacheStats, earlier: CacheStats): CacheStats => {
+  const window: Record<string, number> = { size: later.size, capacity: later.capacity }
+  for (const name of counters) window[name] = later[name] - earlier[name]
+  return make(window)
+})
+
+/** @internal */
+export const format = (stats: CacheStats): string => {
+  const rows: Array<[string, string]> = [
+    ...counters.map((name): [string, string] => [name, String(stats[name])]),
+    ["size", String(stats.size)],
+    ["capacity", String(stats.capacity)],
+    ["hitRate", `${(stats.hitRate * 100).toFixed(2)} %`]
+  ]
+  const width = Math.max(...rows.map(([name]) => name.length))
+  return rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join("\n")
+}
