@@ -62,7 +62,22 @@ export interface Options<E = unknown> {
  * @since 0.1.0
  * @category errors
  */
-export class CachePolicyError extends internal.CachePolicyErrorBase {}
+export const CachePolicyError: typeof internal.CachePolicyError = internal.CachePolicyError
+
+/**
+ * The type of {@link CachePolicyError}: `option` names the option, `reason` says what is wrong.
+ *
+ * @example
+ * ```ts
+ * import type { CachePolicy } from "effect-request-cache"
+ *
+ * const explain = (e: CachePolicy.CachePolicyError) => `${e.option}: ${e.reason}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type CachePolicyError = internal.CachePolicyError
 
 /**
  * The default options.

@@ -6,7 +6,7 @@ import * as Option from "effect/Option"
 import type { Options } from "../CachePolicy.js"
 
 /** @internal */
-export class CachePolicyErrorBase extends Data.TaggedError("CachePolicyError")<{
+export class CachePolicyError extends Data.TaggedError("CachePolicyError")<{
   readonly option: string
   readonly reason: string
 }> {
@@ -57,23 +57,30 @@ const show = (u: unknown): string => {
   }
 }
 
-const fail = (option: string, reason: string) => Either.left(new CachePolicyErrorBase({ option, reason }))
+const fail = (option: string, reason: string) => Either.left(new CachePolicyError({ option, reason }))
 
 const millis = (
   option: string,
   input: unknown,
   allowInfinity: boolean
-): Either.Either<number, CachePolicyErrorBase> => {
+): Either.Either<number, CachePolicyError> => {
   const decoded = typeof input === "number" && Number.isNaN(input) ? Option.none() : Duration.decodeUnknown(input)
   if (Option.isNone(decoded)) {
     return fail(option, `expected a duration such as "5 minutes" or a number of milliseconds, got ${show(input)}`)
   }
+  // Effect clamps negative durations to zero; a negative option is a mistake worth naming.
+  if (isNegative(input)) return fail(option, `expected a duration of zero or more, got ${show(input)}`)
   const ms = Duration.toMillis(decoded.value)
-  if (Number.isNaN(ms)) return fail(option, `expected a duration, got ${show(input)} (NaN)`)
-  if (ms < 0) return fail(option, `expected a duration of zero or more, got ${show(input)}`)
   if (!allowInfinity && ms === Infinity) return fail(option, "must be finite")
   return Either.right(ms)
 }
+
+const isNegative = (input: unknown): boolean =>
+  typeof input === "number" || typeof input === "bigint"
+    ? input < 0
+    : typeof input === "string"
+    ? input.trimStart().startsWith("-")
+    : Array.isArray(input) && (input[0] < 0 || input[1] < 0)
 
 /**
  * Validates options (the layer's, with a namespace's overrides on top) into a resolved policy.
@@ -82,7 +89,7 @@ const millis = (
 export const resolve = (
   options: Options<never> | undefined,
   overrides?: Options<never> | undefined
-): Either.Either<ResolvedPolicy, CachePolicyErrorBase> => {
+): Either.Either<ResolvedPolicy, CachePolicyError> => {
   const merged: Record<string, unknown> = {}
   for (const source of [options, overrides]) {
     if (source === undefined) continue

@@ -12,7 +12,7 @@ import type * as CachePolicy from "../CachePolicy.js"
 import type { Cached, CachedOptions, Lookup, Namespace, RequestCache, Service } from "../RequestCache.js"
 import { argumentsKey, type MapKey, toMapKey } from "./cacheKey.js"
 import { type CacheHost, MemoryNamespace } from "./memoryNamespace.js"
-import { CachePolicyErrorBase, resolve, type ResolvedPolicy, samePolicy } from "./policy.js"
+import { CachePolicyError, resolve, type ResolvedPolicy, samePolicy } from "./policy.js"
 import * as stats from "./stats.js"
 
 /** The service's key in a `Context` (the tag class in `RequestCache.ts` uses the same). */
@@ -62,7 +62,7 @@ export const make = (
       const policy = overrides === undefined ? base : orThrow(resolve(options as CachePolicy.Options<never>, overrides))
       if (existing !== undefined) {
         if (samePolicy(existing.policy, policy)) return existing
-        throw new CachePolicyErrorBase({
+        throw new CachePolicyError({
           option: "policy",
           reason: `namespace "${name}" is already in use with another policy; give each cached function its own name`
         })
@@ -82,7 +82,7 @@ export const make = (
     } satisfies Service
   }) as Effect.Effect<Service, CachePolicy.CachePolicyError, Scope.Scope>
 
-const orThrow = (policy: Either.Either<ResolvedPolicy, CachePolicyErrorBase>): ResolvedPolicy => {
+const orThrow = (policy: Either.Either<ResolvedPolicy, CachePolicyError>): ResolvedPolicy => {
   if (Either.isLeft(policy)) throw policy.left
   return policy.right
 }
@@ -167,13 +167,13 @@ export const cached = <Args extends ReadonlyArray<unknown>, A, E, R>(
 ): Cached<Args, A, E, R> => {
   const { key: keyFn, lookup, name, policy } = options
   if (typeof name !== "string" || name.length === 0) {
-    throw new CachePolicyErrorBase({ option: "name", reason: "expected a non-empty string naming the namespace" })
+    throw new CachePolicyError({ option: "name", reason: "expected a non-empty string naming the namespace" })
   }
   if (typeof lookup !== "function") {
-    throw new CachePolicyErrorBase({ option: "lookup", reason: "expected a function returning an Effect" })
+    throw new CachePolicyError({ option: "lookup", reason: "expected a function returning an Effect" })
   }
   if (keyFn !== undefined && typeof keyFn !== "function") {
-    throw new CachePolicyErrorBase({ option: "key", reason: "expected a function of the arguments" })
+    throw new CachePolicyError({ option: "key", reason: "expected a function of the arguments" })
   }
   const overrides = policy as CachePolicy.Options<never> | undefined
   // A bad override is reported where the cached function is defined, not at its first call.
