@@ -249,7 +249,7 @@ describe("4. Typed failures", () => {
       const get = RequestCache.cached({
         name: "predicate",
         lookup: (id: number): Effect.Effect<never, NotFound | Timeout> =>
-          Effect.suspend(() => (runs++, id === 1 ? Effect.fail(new NotFound({ id })) : Effect.fail(new Timeout())))
+          Effect.suspend((): Effect.Effect<never, NotFound | Timeout> => (runs++, id === 1 ? Effect.fail(new NotFound({ id })) : Effect.fail(new Timeout())))
       })
       yield* Effect.flip(get(1))
       yield* Effect.flip(get(1))
