@@ -49,7 +49,10 @@ export interface CacheStats {
   readonly invalidations: number
   readonly size: number
   readonly capacity: number
-  /** `(hits + staleHits) / (hits + staleHits + misses + coalesced)`, 0 before any request. */
+  /**
+   * The share of callers served without a lookup of their own:
+   * `(hits + staleHits + coalesced) / (hits + staleHits + coalesced + misses)`; 0 before any call.
+   */
   readonly hitRate: number
 }
 

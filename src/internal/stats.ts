@@ -19,9 +19,10 @@ export const counters = [
 /** @internal */
 export type Counter = typeof counters[number]
 
+/** Callers served without running a lookup of their own, over all callers. */
 const hitRate = (s: Omit<CacheStats, "hitRate">): number => {
-  const served = s.hits + s.staleHits
-  const requests = served + s.misses + s.coalesced
+  const served = s.hits + s.staleHits + s.coalesced
+  const requests = served + s.misses
   return requests === 0 ? 0 : served / requests
 }
 
