@@ -431,6 +431,24 @@ describe("6. LRU", () => {
       expect(ns.keysByRecency()).toEqual([2, 3, 4])
     }).pipe(Effect.provide(RequestCache.layer({ capacity: 3 }))))
 
+  it.effect("a caller joining a load in flight makes the key most recent", () =>
+    Effect.gen(function*() {
+      const { lookup, release, state } = yield* latched((k) => k)
+      const get = RequestCache.cached({ name: "join-lru", lookup })
+      const first = yield* Effect.fork(get(1))
+      yield* eventually(() => state.runs === 1)
+      yield* get.set(2, 2)
+      const joiner = yield* Effect.fork(get(1))
+      yield* until(Effect.map(get.stats, (s) => s.coalesced === 1))
+      const ns = yield* namespaceOf("join-lru")
+      expect(ns.keysByRecency()).toEqual([2, 1])
+      yield* release
+      yield* Fiber.join(first)
+      yield* Fiber.join(joiner)
+      yield* get.set(3, 3) // evicts 2, the least recent
+      expect(ns.keysByRecency()).toEqual([1, 3])
+    }).pipe(Effect.provide(RequestCache.layer({ capacity: 2 }))))
+
   it.effect("an evicted pending load still answers its waiters but is not stored", () =>
     Effect.gen(function*() {
       const { lookup, release, state } = yield* latched((k) => k)

@@ -146,6 +146,7 @@ export class MemoryNamespace implements Namespace {
       this.count("misses")
       return this.load(this.allocate(key), key, lookup, args, caller)
     }
+    this.touch(slot)
     const state = this.states[slot]
     if (state === PENDING) return this.join(this.values[slot] as Flight)
     const expiresAt = this.expires[slot]!
@@ -153,7 +154,6 @@ export class MemoryNamespace implements Namespace {
       const now = this.clock.unsafeCurrentTimeMillis()
       if (now >= expiresAt) return this.getExpired(slot, key, lookup, args, caller, now, expiresAt)
     }
-    this.touch(slot)
     this.counts.hits++
     this.metrics.hits.unsafeUpdate(1, NO_TAGS)
     return state === VALUE ? Exit.succeed(this.values[slot]) : this.values[slot] as AnyExit
@@ -168,7 +168,6 @@ export class MemoryNamespace implements Namespace {
     now: number,
     expiresAt: number
   ): Effect.Effect<unknown, unknown> {
-    this.touch(slot)
     if (this.states[slot] === VALUE && now < expiresAt + this.policy.staleWhileRevalidate) {
       this.count("staleHits")
       if (this.refreshing?.has(key) !== true) this.startRefresh(key, lookup, args, caller, false)
