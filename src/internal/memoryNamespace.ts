@@ -1,6 +1,5 @@
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
@@ -28,7 +27,10 @@ export interface CacheHost {
 type AnyExit = Exit.Exit<unknown, unknown>
 type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
 /** Fields of Effect's `FiberRuntime` that its public interface does not declare. */
-type FiberInternals = AnyFiber & { readonly currentRuntimeFlags: RuntimeFlags.RuntimeFlags }
+type FiberInternals = AnyFiber & {
+  readonly currentRuntimeFlags: RuntimeFlags.RuntimeFlags
+  readonly _fiberRefs: ReturnType<AnyFiber["getFiberRefs"]> | undefined
+}
 type FiberConstructor = new(
   id: FiberId.Runtime,
   refs: ReturnType<AnyFiber["getFiberRefs"]>,
@@ -49,14 +51,15 @@ const die = (message: string) => Effect.die(new Error(message))
 
 /**
  * One lookup in flight: a blocking load (its slot is `PENDING`) or a refresh (the slot keeps
- * serving the old value). The first caller of a load waits through `resumeFirst`; the `Deferred`
- * is made only when a second caller joins, so an uncontended miss does not pay for it.
+ * serving the old value). Its callers share its completion: each waits with one `Effect.async`
+ * registered in `joiners` (what `Deferred.await` does, without the `Deferred` and without an
+ * `onInterrupt` wrapper per caller), so an uncontended miss pays for nothing and a stampede of
+ * 10,000 callers costs what 10,000 awaits of one `Deferred` cost.
  */
 export class Flight {
   fiber: AnyFiber | undefined = undefined
   exit: AnyExit | undefined = undefined
-  deferred: Deferred.Deferred<unknown, unknown> | undefined = undefined
-  resumeFirst: ((exit: AnyExit) => void) | undefined = undefined
+  joiners: Array<((exit: AnyExit) => void) | undefined> | undefined = undefined
   /** Callers still waiting for a load; the last one to leave interrupts it. */
   waiters = 0
   /** No longer the entry of its key (invalidated, evicted, replaced): its result is not stored. */
@@ -66,18 +69,31 @@ export class Flight {
 
   constructor(readonly namespace: MemoryNamespace, readonly key: MapKey, readonly refresh: boolean) {}
 
+  /** Waits for the result; a load's caller that is interrupted leaves (see `leave`). */
+  wait(): Effect.Effect<unknown, unknown> {
+    if (this.exit !== undefined) return this.exit
+    if (!this.refresh) this.waiters++
+    return Effect.async<unknown, unknown>((resume) => {
+      if (this.exit !== undefined) return resume(this.exit)
+      const joiners = this.joiners ??= []
+      const index = joiners.push(resume) - 1
+      return Effect.sync(() => {
+        joiners[index] = undefined
+        this.leave()
+      })
+    })
+  }
+
   settle(exit: AnyExit): void {
     this.exit = exit
     this.namespace.complete(this, exit)
-    const resume = this.resumeFirst
-    if (resume !== undefined) {
-      this.resumeFirst = undefined
-      resume(exit)
-    }
-    if (this.deferred !== undefined) Deferred.unsafeDone(this.deferred, exit)
+    const joiners = this.joiners
+    if (joiners === undefined) return
+    this.joiners = undefined
+    for (let i = 0; i < joiners.length; i++) joiners[i]?.(exit)
   }
 
-  leave(): void {
+  private leave(): void {
     if (this.refresh || this.exit !== undefined || --this.waiters > 0) return
     // The last waiter has left: nobody needs the result, so stop the lookup and let the next
     // caller start afresh.
@@ -191,30 +207,14 @@ export class MemoryNamespace implements Namespace {
     this.states[slot] = PENDING
     const failed = this.run(flight, lookup, args, caller, true)
     if (failed !== undefined) return failed
-    // Completed on this stack (a synchronous lookup): no waiting, no Deferred.
-    if (flight.exit !== undefined) return flight.exit
-    flight.waiters = 1
-    return Effect.async<unknown, unknown>((resume) => {
-      if (flight.exit !== undefined) return resume(flight.exit)
-      flight.resumeFirst = resume
-      return Effect.sync(() => {
-        flight.resumeFirst = undefined
-        flight.leave()
-      })
-    })
+    // A synchronous lookup has completed on this stack: `wait` returns its exit.
+    return flight.wait()
   }
 
   /** A caller that finds a load in flight joins it (single flight). */
   private join(flight: Flight): Effect.Effect<unknown, unknown> {
     this.count("coalesced")
-    flight.waiters++
-    return Effect.onInterrupt(this.awaitFlight(flight), () => Effect.sync(() => flight.leave()))
-  }
-
-  private awaitFlight(flight: Flight): Effect.Effect<unknown, unknown> {
-    if (flight.exit !== undefined) return flight.exit
-    if (flight.deferred === undefined) flight.deferred = Deferred.unsafeMake(FiberId.none)
-    return Deferred.await(flight.deferred)
+    return flight.wait()
   }
 
   private startRefresh(
@@ -255,6 +255,12 @@ export class MemoryNamespace implements Namespace {
       // A lookup that throws instead of returning an Effect fails its flight with a defect.
       effect = Effect.die(error)
     }
+    // A lookup that is already complete (`Effect.succeed`, `Effect.fail`, a cached `Exit`) needs
+    // no fiber: its exit is the flight's result. (With jitter the draw from `Random` needs one.)
+    if (Exit.isExit(effect) && this.policy.jitter === 0) {
+      flight.settle(effect)
+      return undefined
+    }
     if (this.policy.jitter > 0) {
       const inner = effect
       effect = Effect.flatMap(this.host.random.next, (draw) => {
@@ -264,7 +270,9 @@ export class MemoryNamespace implements Namespace {
     }
     const fiber = new (caller.constructor as FiberConstructor)(
       FiberId.unsafeMake(),
-      caller.getFiberRefs(),
+      // `getFiberRefs()` first copies the caller's refs to record its runtime flags, which the
+      // child is given directly; the immutable snapshot itself is what the child needs.
+      (caller as FiberInternals)._fiberRefs ?? caller.getFiberRefs(),
       RuntimeFlags.enable((caller as FiberInternals).currentRuntimeFlags, RuntimeFlags.Interruption)
     )
     flight.fiber = fiber
@@ -345,7 +353,7 @@ export class MemoryNamespace implements Namespace {
     if (slot === undefined) return this.get(key, lookup, args, caller)
     if (this.states[slot] === PENDING) return this.join(this.values[slot] as Flight)
     const flight = this.refreshing?.get(key) ?? this.startRefresh(key, lookup, args, caller, true)
-    return flight instanceof Flight ? this.awaitFlight(flight) : flight
+    return flight instanceof Flight ? flight.wait() : flight
   }
 
   unsafeSet(key: MapKey, value: unknown, jitter: number): void {
