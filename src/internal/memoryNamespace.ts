@@ -23,7 +23,6 @@ export interface CacheHost {
   closed: boolean
 }
 
-
 type AnyExit = Exit.Exit<unknown, unknown>
 type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
 /** Fields of Effect's `FiberRuntime` that its public interface does not declare. */
@@ -72,9 +71,10 @@ export class Flight {
   /** Waits for the result; a load's caller that is interrupted leaves (see `leave`). */
   wait(): Effect.Effect<unknown, unknown> {
     if (this.exit !== undefined) return this.exit
-    if (!this.refresh) this.waiters++
     return Effect.async<unknown, unknown>((resume) => {
       if (this.exit !== undefined) return resume(this.exit)
+      // Counted here, where its canceler is registered, so every waiter counted can leave.
+      this.waiters++
       const joiners = this.joiners ??= []
       const index = joiners.push(resume) - 1
       return Effect.sync(() => {

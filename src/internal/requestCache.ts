@@ -3,7 +3,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -51,9 +51,7 @@ export const make = (
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         host.closed = true
-        return Effect.forEach(host.running, (fiber) => fiber.interruptAsFork(fiber.id()), { discard: true }).pipe(
-          Effect.zipRight(Effect.forEach([...host.running], (fiber) => fiber.await, { discard: true }))
-        )
+        return Fiber.interruptAll(Array.from(host.running))
       })
     )
     const namespace = (name: string, overrides?: CachePolicy.Options<never>): Namespace => {
