@@ -69,3 +69,18 @@ export const table = (
   console.log(widths.map((w) => "-".repeat(w)).join("  "))
   for (const row of rows) console.log(line(row))
 }
+
+/**
+ * The rows of a per-operation table: each case's ns/op, its ratio to the first case (the floor),
+ * and, for our cache's cases, the target and whether it is met.
+ */
+export const versusFloor = (
+  cases: ReadonlyArray<{ readonly name: string }>,
+  ns: ReadonlyArray<number>,
+  target: number
+): Array<Array<string>> =>
+  cases.map((c, i) => {
+    const isOurs = c.name.startsWith("ours")
+    const r = ns[i]! / ns[0]!
+    return [c.name, num(ns[i]!), ratio(r), isOurs ? `<= ${target}x` : "", met(isOurs ? r <= target : undefined)]
+  })

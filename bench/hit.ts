@@ -8,7 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { RequestCache } from "../src/index.js"
-import { type Case, measure, met, num, ratio, table } from "./harness.js"
+import { type Case, measure, num, table, versusFloor } from "./harness.js"
 
 const KEYS = 1_000
 const ITERATIONS = 300_000
@@ -77,22 +77,12 @@ export const run = async (): Promise<void> => {
 
   // The warm-up run of `measure` fills the caches: from then on every call is a hit.
   const ns = await measure(cases, ITERATIONS)
-  const floor = ns[0]!
   table(
     `1. hit: 1,000 cached keys, one fiber, ${num(ITERATIONS, 0)} calls (Effect Cache ${
       num(EFFECT_CACHE_ITERATIONS, 0)
     }), best of 5`,
     ["case", "ns/op", "vs floor", "target", "met"],
-    cases.map((c, i) => {
-      const isOurs = c.name.startsWith("ours")
-      return [
-        c.name,
-        num(ns[i]!),
-        ratio(ns[i]! / floor),
-        isOurs ? `<= ${TARGET}x` : "",
-        met(isOurs ? ns[i]! / floor <= TARGET : undefined)
-      ]
-    })
+    versusFloor(cases, ns, TARGET)
   )
   await runtime.dispose()
 }

@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { LRUCache } from "lru-cache"
 import { RequestCache } from "../src/index.js"
-import { type Case, measure, met, num, ratio, table } from "./harness.js"
+import { type Case, measure, num, table, versusFloor } from "./harness.js"
 import { compute, lruCacheGetOrSet, PlainLru } from "./plainLru.js"
 
 const CAPACITY = 1_000
@@ -106,22 +106,12 @@ export const run = async (): Promise<void> => {
   ]
 
   const ns = await measure(cases, ITERATIONS)
-  const floor = ns[0]!
   table(
     `2. miss with eviction: capacity 1,000, 10,000 keys in order, one fiber, ${
       num(ITERATIONS, 0)
     } calls (Effect Cache ${num(EFFECT_CACHE_ITERATIONS, 0)}), best of 5`,
     ["case", "ns/op", "vs floor", "target", "met"],
-    cases.map((c, i) => {
-      const isOurs = c.name.startsWith("ours")
-      return [
-        c.name,
-        num(ns[i]!),
-        ratio(ns[i]! / floor),
-        isOurs ? `<= ${TARGET}x` : "",
-        met(isOurs ? ns[i]! / floor <= TARGET : undefined)
-      ]
-    })
+    versusFloor(cases, ns, TARGET)
   )
   const stats = await runtime.runPromise(oursSucceed.stats)
   if (stats.hits !== 0) console.log(`note: ${stats.hits} unexpected hits in "ours, lookup Effect.succeed"`)

@@ -46,6 +46,11 @@ const PENDING = 2
 /** The end of a list. */
 const NIL = -1
 
+const grown = <A extends Uint8Array | Float64Array | Int32Array>(from: A, to: A): A => {
+  to.set(from)
+  return to
+}
+
 const die = (message: string) => Effect.die(new Error(message))
 
 /**
@@ -492,20 +497,13 @@ export class MemoryNamespace implements Namespace {
     }
   }
 
+  /** Doubles the slot arrays (up to the capacity): they start small for small namespaces. */
   private grow(): void {
     const length = Math.min(this.policy.capacity, this.states.length * 2)
-    const states = new Uint8Array(length)
-    states.set(this.states)
-    this.states = states
-    const expires = new Float64Array(length)
-    expires.set(this.expires)
-    this.expires = expires
-    const prev = new Int32Array(length)
-    prev.set(this.prev)
-    this.prev = prev
-    const next = new Int32Array(length)
-    next.set(this.next)
-    this.next = next
+    this.states = grown(this.states, new Uint8Array(length))
+    this.expires = grown(this.expires, new Float64Array(length))
+    this.prev = grown(this.prev, new Int32Array(length))
+    this.next = grown(this.next, new Int32Array(length))
   }
 
   private touch(slot: number): void {
