@@ -218,7 +218,8 @@ export class MemoryNamespace implements Namespace {
 
   /** A caller that finds a load in flight joins it (single flight). */
   private join(flight: Flight): Effect.Effect<unknown, unknown> {
-    this.count("coalesced")
+    this.counts.coalesced++
+    this.metrics.coalesced.unsafeUpdate(1, NO_TAGS)
     return flight.wait()
   }
 
