@@ -511,7 +511,7 @@ describe("7. Invalidation", () => {
       expect(ns.keysByRecency()).toEqual([])
       expect((yield* get.stats).size).toBe(0)
       // One slot was reused throughout.
-      expect((ns as unknown as { states: Uint8Array }).states.length).toBeLessThanOrEqual(16)
+      expect((ns as unknown as { length: number }).length).toBeLessThanOrEqual(16)
     }).pipe(Effect.provide(RequestCache.layer())))
 
   it.effect("invalidateAll empties every namespace; accessors reach the same entries", () =>

@@ -39,10 +39,10 @@ type FiberConstructor = new(
   resume(effect: Effect.Effect<unknown, unknown, unknown>): void
 }
 
-/** Slot states. A slot holds a value, a cached failure (its `Exit`) or a `Flight`. */
-const VALUE = 0
-const FAILURE = 1
-const PENDING = 2
+/** A typed failure that the policy caches: its `Exit`, replayed to every caller. */
+class CachedFailure {
+  constructor(readonly exit: AnyExit) {}
+}
 /** The end of a list. */
 const NIL = -1
 
@@ -54,7 +54,7 @@ const grown = <A extends Uint8Array | Float64Array | Int32Array>(from: A, to: A)
 const die = (message: string) => Effect.die(new Error(message))
 
 /**
- * One lookup in flight: a blocking load (its slot is `PENDING`) or a refresh (the slot keeps
+ * One lookup in flight: a blocking load (the value of its slot) or a refresh (the slot keeps
  * serving the old value). Its callers share its completion: each waits with one `Effect.async`
  * registered in `joiners` (what `Deferred.await` does, without the `Deferred` and without an
  * `onInterrupt` wrapper per caller), so an uncontended miss pays for nothing and a stampede of
@@ -109,18 +109,22 @@ export class Flight {
 
 /**
  * One namespace of the in-memory cache: a true LRU over preallocated parallel arrays (the
- * layout of lru-cache): a `Map` from key to slot, then keys, values, states and expiry times by
- * slot, and the recency list as two `Int32Array`s of links. Every operation is O(1).
+ * layout of lru-cache): a `Map` from key to slot, then keys, values and expiry times by slot,
+ * and the recency list as one `Int32Array` of links. A slot's value is the cached value, a
+ * `CachedFailure` or the `Flight` of its load. Every operation is O(1); the slot's links lie side
+ * by side and nothing is read that the policy does not need (no expiry without a time to live),
+ * so a large cache touches few cache lines per operation.
  */
 export class MemoryNamespace implements Namespace {
   readonly map = new Map<MapKey, number>()
   private keys: Array<MapKey> = []
   private values: Array<unknown> = []
-  private states: Uint8Array
-  /** Milliseconds at which the entry stops being fresh; `Infinity` for never. */
-  private expires: Float64Array
-  private prev: Int32Array
-  private next: Int32Array
+  /** Milliseconds at which the entry stops being fresh; only where entries can expire. */
+  private expires: Float64Array | undefined
+  /** `links[2 * slot]` is the slot's previous (less recent), `links[2 * slot + 1]` its next. */
+  private links: Int32Array
+  /** The slots allocated so far (the arrays grow up to the capacity). */
+  private length: number
   /** Least recently used. */
   private head = NIL
   /** Most recently used. */
@@ -149,10 +153,11 @@ export class MemoryNamespace implements Namespace {
 
   constructor(readonly name: string, readonly policy: ResolvedPolicy, private readonly host: CacheHost) {
     const length = Math.min(policy.capacity, 16)
-    this.states = new Uint8Array(length)
-    this.expires = new Float64Array(length)
-    this.prev = new Int32Array(length)
-    this.next = new Int32Array(length)
+    this.length = length
+    this.links = new Int32Array(2 * length)
+    this.expires = policy.timeToLive !== Infinity || policy.errorTimeToLive !== Infinity
+      ? new Float64Array(length)
+      : undefined
     this.metrics = namespaceMetrics(name)
     this.clock = host.clock
   }
@@ -168,16 +173,18 @@ export class MemoryNamespace implements Namespace {
       return this.load(this.allocate(key), key, lookup, args, caller)
     }
     this.touch(slot)
-    const state = this.states[slot]
-    if (state === PENDING) return this.join(this.values[slot] as Flight)
-    const expiresAt = this.expires[slot]!
-    if (expiresAt !== Infinity) {
-      const now = this.clock.unsafeCurrentTimeMillis()
-      if (now >= expiresAt) return this.getExpired(slot, key, lookup, args, caller, now, expiresAt)
+    const value = this.values[slot]
+    if (value instanceof Flight) return this.join(value)
+    if (this.expires !== undefined) {
+      const expiresAt = this.expires[slot]!
+      if (expiresAt !== Infinity) {
+        const now = this.clock.unsafeCurrentTimeMillis()
+        if (now >= expiresAt) return this.getExpired(slot, key, lookup, args, caller, now, expiresAt)
+      }
     }
     this.counts.hits++
     this.metrics.hits.unsafeUpdate(1, NO_TAGS)
-    return state === VALUE ? Exit.succeed(this.values[slot]) : this.values[slot] as AnyExit
+    return value instanceof CachedFailure ? value.exit : Exit.succeed(value)
   }
 
   private getExpired(
@@ -189,10 +196,11 @@ export class MemoryNamespace implements Namespace {
     now: number,
     expiresAt: number
   ): Effect.Effect<unknown, unknown> {
-    if (this.states[slot] === VALUE && now < expiresAt + this.policy.staleWhileRevalidate) {
+    const value = this.values[slot]
+    if (!(value instanceof CachedFailure) && now < expiresAt + this.policy.staleWhileRevalidate) {
       this.count("staleHits")
       if (this.refreshing?.has(key) !== true) this.startRefresh(key, lookup, args, caller, false)
-      return Exit.succeed(this.values[slot])
+      return Exit.succeed(value)
     }
     this.count("expirations")
     this.count("misses")
@@ -209,7 +217,6 @@ export class MemoryNamespace implements Namespace {
   ): Effect.Effect<unknown, unknown> {
     const flight = new Flight(this, key, false)
     this.values[slot] = flight
-    this.states[slot] = PENDING
     const failed = this.run(flight, lookup, args, caller, true)
     if (failed !== undefined) return failed
     // A synchronous lookup has completed on this stack: `wait` returns its exit.
@@ -310,9 +317,9 @@ export class MemoryNamespace implements Namespace {
     flight.detached = true
     const slot = this.map.get(flight.key)!
     if (exit._tag === "Success") {
-      this.store(slot, VALUE, exit.value, this.policy.timeToLive, flight.jitter)
+      this.store(slot, exit.value, this.policy.timeToLive, flight.jitter)
     } else if (exit.cause._tag === "Fail" && this.cachesError(exit.cause.error)) {
-      this.store(slot, FAILURE, Exit.fail(exit.cause.error), this.policy.errorTimeToLive, flight.jitter)
+      this.store(slot, new CachedFailure(Exit.fail(exit.cause.error)), this.policy.errorTimeToLive, flight.jitter)
     } else {
       this.remove(slot)
     }
@@ -323,7 +330,7 @@ export class MemoryNamespace implements Namespace {
     if (exit._tag === "Success") {
       this.count("refreshes")
       if (!flight.detached) {
-        this.store(this.map.get(flight.key)!, VALUE, exit.value, this.policy.timeToLive, flight.jitter)
+        this.store(this.map.get(flight.key)!, exit.value, this.policy.timeToLive, flight.jitter)
       }
     } else if (!Cause.isInterruptedOnly(exit.cause)) {
       // Stale-if-error: the old value stays until its window ends.
@@ -342,12 +349,13 @@ export class MemoryNamespace implements Namespace {
     }
   }
 
-  private store(slot: number, state: number, value: unknown, timeToLive: number, jitter: number): void {
+  private store(slot: number, value: unknown, timeToLive: number, jitter: number): void {
     this.values[slot] = value
-    this.states[slot] = state
-    this.expires[slot] = timeToLive === Infinity
-      ? Infinity
-      : this.clock.unsafeCurrentTimeMillis() + timeToLive + jitter * this.policy.jitter
+    if (this.expires !== undefined) {
+      this.expires[slot] = timeToLive === Infinity
+        ? Infinity
+        : this.clock.unsafeCurrentTimeMillis() + timeToLive + jitter * this.policy.jitter
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -357,7 +365,8 @@ export class MemoryNamespace implements Namespace {
   refresh(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>, caller: AnyFiber): Effect.Effect<unknown, unknown> {
     const slot = this.map.get(key)
     if (slot === undefined) return this.get(key, lookup, args, caller)
-    if (this.states[slot] === PENDING) return this.join(this.values[slot] as Flight)
+    const value = this.values[slot]
+    if (value instanceof Flight) return this.join(value)
     const flight = this.refreshing?.get(key) ?? this.startRefresh(key, lookup, args, caller, true)
     return flight instanceof Flight ? flight.wait() : flight
   }
@@ -370,14 +379,16 @@ export class MemoryNamespace implements Namespace {
       this.detach(slot)
       this.touch(slot)
     }
-    this.store(slot, VALUE, value, this.policy.timeToLive, jitter)
+    this.store(slot, value, this.policy.timeToLive, jitter)
   }
 
   /** The value a `get` would serve without a lookup; no recency change, no counting. */
   unsafePeek(key: MapKey): Option.Option<unknown> {
     const slot = this.map.get(key)
-    if (slot === undefined || this.states[slot] !== VALUE) return Option.none()
-    const expiresAt = this.expires[slot]!
+    if (slot === undefined) return Option.none()
+    const value = this.values[slot]
+    if (value instanceof Flight || value instanceof CachedFailure) return Option.none()
+    const expiresAt = this.expires === undefined ? Infinity : this.expires[slot]!
     if (
       expiresAt !== Infinity &&
       this.clock.unsafeCurrentTimeMillis() >= expiresAt + this.policy.staleWhileRevalidate
@@ -432,7 +443,7 @@ export class MemoryNamespace implements Namespace {
   /** Keys from least to most recently used (for tests and the `Policy`-style view). */
   keysByRecency(): Array<MapKey> {
     const keys: Array<MapKey> = []
-    for (let slot = this.head; slot !== NIL; slot = this.next[slot]!) keys.push(this.keys[slot])
+    for (let slot = this.head; slot !== NIL; slot = this.links[2 * slot + 1]!) keys.push(this.keys[slot])
     return keys
   }
 
@@ -463,7 +474,7 @@ export class MemoryNamespace implements Namespace {
     } else if (this.free.length > 0) {
       slot = this.free.pop()!
     } else {
-      if (this.fresh === this.states.length) this.grow()
+      if (this.fresh === this.length) this.grow()
       slot = this.fresh++
     }
     this.keys[slot] = key
@@ -487,7 +498,8 @@ export class MemoryNamespace implements Namespace {
 
   /** The slot's content is being replaced or removed: a flight writing into it must not. */
   private detach(slot: number): void {
-    if (this.states[slot] === PENDING) (this.values[slot] as Flight).detached = true
+    const value = this.values[slot]
+    if (value instanceof Flight) value.detached = true
     if (this.refreshing !== undefined && this.refreshing.size > 0) {
       const key = this.keys[slot]
       const refresh = this.refreshing.get(key)
@@ -500,11 +512,10 @@ export class MemoryNamespace implements Namespace {
 
   /** Doubles the slot arrays (up to the capacity): they start small for small namespaces. */
   private grow(): void {
-    const length = Math.min(this.policy.capacity, this.states.length * 2)
-    this.states = grown(this.states, new Uint8Array(length))
-    this.expires = grown(this.expires, new Float64Array(length))
-    this.prev = grown(this.prev, new Int32Array(length))
-    this.next = grown(this.next, new Int32Array(length))
+    const length = Math.min(this.policy.capacity, this.length * 2)
+    this.length = length
+    this.links = grown(this.links, new Int32Array(2 * length))
+    if (this.expires !== undefined) this.expires = grown(this.expires, new Float64Array(length))
   }
 
   private touch(slot: number): void {
@@ -515,19 +526,21 @@ export class MemoryNamespace implements Namespace {
   }
 
   private unlink(slot: number): void {
-    const prev = this.prev[slot]!
-    const next = this.next[slot]!
+    const links = this.links
+    const prev = links[2 * slot]!
+    const next = links[2 * slot + 1]!
     if (prev === NIL) this.head = next
-    else this.next[prev] = next
+    else links[2 * prev + 1] = next
     if (next === NIL) this.tail = prev
-    else this.prev[next] = prev
+    else links[2 * next] = prev
   }
 
   private linkTail(slot: number): void {
-    this.prev[slot] = this.tail
-    this.next[slot] = NIL
+    const links = this.links
+    links[2 * slot] = this.tail
+    links[2 * slot + 1] = NIL
     if (this.tail === NIL) this.head = slot
-    else this.next[this.tail] = slot
+    else links[2 * this.tail + 1] = slot
     this.tail = slot
   }
 
