@@ -235,12 +235,12 @@ export class MemoryNamespace implements Namespace {
     lookup: Lookup,
     args: ReadonlyArray<unknown>,
     caller: AnyFiber,
-    now: boolean
+    immediate: boolean
   ): Flight | Effect.Effect<never> {
     const flight = new Flight(this, key, true)
     if (this.refreshing === undefined) this.refreshing = new Map()
     this.refreshing.set(key, flight)
-    return this.run(flight, lookup, args, caller, now) ?? flight
+    return this.run(flight, lookup, args, caller, immediate) ?? flight
   }
 
   /**
@@ -393,7 +393,7 @@ export class MemoryNamespace implements Namespace {
       expiresAt !== Infinity &&
       this.clock.unsafeCurrentTimeMillis() >= expiresAt + this.policy.staleWhileRevalidate
     ) return Option.none()
-    return Option.some(this.values[slot])
+    return Option.some(value)
   }
 
   unsafeInvalidate(key: MapKey): boolean {
