@@ -167,6 +167,23 @@ describe("2. Interruption", () => {
     }))
 })
 
+describe("2b. After the layer's scope has closed", () => {
+  it.effect("a miss is a clear defect, not a lookup left running", () =>
+    Effect.gen(function*() {
+      let runs = 0
+      const get = RequestCache.cached({ name: "closed", lookup: (k: number) => Effect.sync(() => (runs++, k)) })
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(RequestCache.layer(), scope)
+      expect(yield* Effect.provide(get(1), context)).toBe(1)
+      yield* Scope.close(scope, Exit.void)
+      const exit = yield* Effect.exit(Effect.provide(get(2), context))
+      expect(Exit.isFailure(exit) && Cause.pretty(exit.cause).includes("used after its layer's scope closed")).toBe(
+        true
+      )
+      expect(runs).toBe(1)
+    }))
+})
+
 describe("3. Success and expiry", () => {
   it.effect("a value lives timeToLive from its completion, by the Clock", () =>
     Effect.gen(function*() {
