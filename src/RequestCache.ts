@@ -54,24 +54,40 @@ export type Lookup = (...args: ReadonlyArray<never>) => Effect.Effect<unknown, u
  */
 export interface Namespace {
   /** The value of `key`, running `lookup(...args)` on a miss, in `caller`'s context. */
-  readonly get: (
-    key: CacheKey.MapKey,
-    lookup: Lookup,
-    args: ReadonlyArray<unknown>,
-    caller: Fiber.RuntimeFiber<unknown, unknown>
-  ) => Effect.Effect<unknown, unknown>
+  readonly get: Namespace.Load
   /** Runs the lookup now; the old value is served until the new one is stored. */
-  readonly refresh: (
-    key: CacheKey.MapKey,
-    lookup: Lookup,
-    args: ReadonlyArray<unknown>,
-    caller: Fiber.RuntimeFiber<unknown, unknown>
-  ) => Effect.Effect<unknown, unknown>
+  readonly refresh: Namespace.Load
   readonly set: (key: CacheKey.MapKey, value: unknown) => Effect.Effect<void>
   readonly peek: (key: CacheKey.MapKey) => Effect.Effect<Option.Option<unknown>>
   readonly invalidate: (key: CacheKey.MapKey) => Effect.Effect<boolean>
   readonly invalidateAll: Effect.Effect<void>
   readonly stats: Effect.Effect<CacheStats>
+}
+
+/**
+ * @since 0.1.0
+ */
+export declare namespace Namespace {
+  /**
+   * A namespace operation that may run the lookup: `lookup(...args)` runs, on a miss, in a fiber
+   * with `caller`'s context.
+   *
+   * @example
+   * ```ts
+   * import type { RequestCache } from "effect-request-cache"
+   *
+   * type Get = RequestCache.Namespace.Load
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export type Load = (
+    key: CacheKey.MapKey,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    caller: Fiber.RuntimeFiber<unknown, unknown>
+  ) => Effect.Effect<unknown, unknown>
 }
 
 /**

@@ -28,21 +28,8 @@ const hitRate = (s: Omit<CacheStats, "hitRate">): number => {
 
 /** @internal */
 export const make = (counts: Partial<Omit<CacheStats, "hitRate">>): CacheStats => {
-  const base = {
-    hits: counts.hits ?? 0,
-    misses: counts.misses ?? 0,
-    staleHits: counts.staleHits ?? 0,
-    coalesced: counts.coalesced ?? 0,
-    loads: counts.loads ?? 0,
-    loadFailures: counts.loadFailures ?? 0,
-    refreshes: counts.refreshes ?? 0,
-    refreshFailures: counts.refreshFailures ?? 0,
-    evictions: counts.evictions ?? 0,
-    expirations: counts.expirations ?? 0,
-    invalidations: counts.invalidations ?? 0,
-    size: counts.size ?? 0,
-    capacity: counts.capacity ?? 0
-  }
+  const base = { size: counts.size ?? 0, capacity: counts.capacity ?? 0 } as Record<Counter | "size" | "capacity", number>
+  for (const name of counters) base[name] = counts[name] ?? 0
   return { ...base, hitRate: hitRate(base) }
 }
 
