@@ -56,9 +56,10 @@ const die = (message: string) => Effect.die(new Error(message))
 /**
  * One lookup in flight: a blocking load (the value of its slot) or a refresh (the slot keeps
  * serving the old value). Its callers share its completion: each waits with one `Effect.async`
- * registered in `joiners` (what `Deferred.await` does, without the `Deferred` and without an
- * `onInterrupt` wrapper per caller), so an uncontended miss pays for nothing and a stampede of
- * 10,000 callers costs what 10,000 awaits of one `Deferred` cost.
+ * registered in `joiners`, whose canceler is also how a leaving caller is counted. That is what
+ * `Deferred.await` does, without making a `Deferred` (8 µs here: it copies a large prototype) and
+ * without a second interruption hook per caller around `Deferred.await`: an uncontended miss pays
+ * for neither, and a stampede of 10,000 callers costs about what 10,000 awaits of one `Deferred` do.
  */
 export class Flight {
   fiber: AnyFiber | undefined = undefined
