@@ -422,6 +422,22 @@ describe("6. LRU", () => {
       expect((yield* get.stats).evictions).toBe(1)
     }).pipe(Effect.provide(RequestCache.layer({ capacity: 3 }))))
 
+  it.effect("an unbounded namespace grows and keeps every entry's expiry", () =>
+    Effect.gen(function*() {
+      let runs = 0
+      const get = RequestCache.cached({ name: "unbounded", lookup: (k: number) => Effect.sync(() => (runs++, k)) })
+      for (let k = 0; k < 5_000; k++) yield* get(k)
+      yield* TestClock.adjust("30 seconds")
+      for (let k = 5_000; k < 10_000; k++) yield* get(k)
+      for (let k = 0; k < 10_000; k++) yield* get(k)
+      expect(runs).toBe(10_000)
+      yield* TestClock.adjust("30 seconds") // the first 5,000 expire
+      for (let k = 0; k < 10_000; k++) yield* get(k)
+      expect(runs).toBe(15_000)
+      const stats = yield* get.stats
+      expect(stats).toMatchObject({ size: 10_000, capacity: Infinity, evictions: 0, expirations: 5_000 })
+    }).pipe(Effect.provide(RequestCache.layer({ capacity: Infinity, timeToLive: "1 minute" }))))
+
   it.effect("set past capacity evicts (Effect's Cache ignores capacity on set)", () =>
     Effect.gen(function*() {
       const get = RequestCache.cached({ name: "set-capacity", lookup: (k: number) => Effect.succeed(k) })
