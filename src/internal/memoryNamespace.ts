@@ -464,15 +464,12 @@ export class MemoryNamespace implements Namespace {
 
   /** Makes room for a key and links it as the most recent; evicts the least recent when full. */
   private allocate(key: MapKey): number {
-    let slot: number
     if (this.size >= this.policy.capacity) {
-      slot = this.head
-      this.detach(slot)
-      this.map.delete(this.keys[slot])
-      this.unlink(slot)
-      this.size--
+      this.remove(this.head)
       this.count("evictions")
-    } else if (this.free.length > 0) {
+    }
+    let slot: number
+    if (this.free.length > 0) {
       slot = this.free.pop()!
     } else {
       if (this.fresh === this.length) this.grow()
