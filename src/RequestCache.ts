@@ -8,6 +8,7 @@
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
@@ -57,7 +58,8 @@ export interface Namespace {
   readonly get: Namespace.Load
   /** Runs the lookup now; the old value is served until the new one is stored. */
   readonly refresh: Namespace.Load
-  readonly set: (key: CacheKey.MapKey, value: unknown) => Effect.Effect<void>
+  /** Stores `value` now; `timeToLive` (milliseconds) overrides the policy's for this entry. */
+  readonly set: (key: CacheKey.MapKey, value: unknown, timeToLive?: number) => Effect.Effect<void>
   readonly peek: (key: CacheKey.MapKey) => Effect.Effect<Option.Option<unknown>>
   readonly invalidate: (key: CacheKey.MapKey) => Effect.Effect<boolean>
   readonly invalidateAll: Effect.Effect<void>
@@ -116,6 +118,24 @@ export interface Service {
   readonly invalidateAll: Effect.Effect<void>
   readonly stats: Effect.Effect<CacheStats>
   readonly statsFor: (name: string) => Effect.Effect<CacheStats>
+}
+
+/**
+ * Options of one `RequestCache.get` or `RequestCache.set`: a time to live for this entry that
+ * overrides the namespace's (async-cache's per-key TTL).
+ *
+ * @example
+ * ```ts
+ * import type { RequestCache } from "effect-request-cache"
+ *
+ * const options: RequestCache.EntryOptions = { timeToLive: "60 seconds" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EntryOptions {
+  readonly timeToLive?: Duration.DurationInput | undefined
 }
 
 /**
@@ -314,7 +334,8 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
 
   /**
    * The value of `key` in namespace `name`, running `lookup` on a miss. The same key through
-   * a one-argument cached function of that name hits the same entry.
+   * a one-argument cached function of that name hits the same entry. `options.timeToLive`
+   * gives the value that this lookup stores its own time to live.
    *
    * @example
    * ```ts
@@ -322,6 +343,7 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
    * import { RequestCache } from "effect-request-cache"
    *
    * const user = RequestCache.get("users", 1, Effect.succeed({ id: 1 }))
+   * const session = RequestCache.get("sessions", "abc", Effect.succeed("s"), { timeToLive: "60 seconds" })
    * ```
    *
    * @since 0.1.0
@@ -330,8 +352,30 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
   static readonly get: <A, E, R>(
     name: string,
     key: unknown,
-    lookup: Effect.Effect<A, E, R>
+    lookup: Effect.Effect<A, E, R>,
+    options?: EntryOptions
   ) => Effect.Effect<A, E, R | RequestCache> = internal.get
+
+  /**
+   * Stores `value` under `key` in namespace `name` now, with the namespace's time to live or
+   * `options.timeToLive`. A load of that key in flight no longer stores its result.
+   *
+   * @example
+   * ```ts
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * const warm = RequestCache.set("users", 1, { id: 1 }, { timeToLive: "60 seconds" })
+   * ```
+   *
+   * @since 0.1.0
+   * @category accessors
+   */
+  static readonly set: (
+    name: string,
+    key: unknown,
+    value: unknown,
+    options?: EntryOptions
+  ) => Effect.Effect<void, never, RequestCache> = internal.set
 
   /**
    * Removes the entry of `key` in namespace `name`; answers whether there was one.

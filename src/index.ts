@@ -15,3 +15,6 @@ export * as CacheStats from "./CacheStats.js"
 
 /** @since 0.1.0 */
 export { RequestCache } from "./RequestCache.js"
+
+/** @since 0.1.0 */
+export * as CacheStore from "./CacheStore.js"

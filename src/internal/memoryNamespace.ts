@@ -40,9 +40,27 @@ type FiberConstructor = new(
 }
 
 /** A typed failure that the policy caches: its `Exit`, replayed to every caller. */
-class CachedFailure {
+export class CachedFailure {
   constructor(readonly exit: AnyExit) {}
 }
+
+/**
+ * A lookup's result that sets its own expiry, overriding the policy's: a per-key time to live,
+ * or an entry read from a store, which keeps the expiry it has there. `exit` is what the callers
+ * get; a failure given here is stored as a cached failure (its source already decided to cache
+ * it). Only internal code makes these, so the check on completion is one `instanceof`.
+ */
+export class Timed {
+  constructor(
+    readonly exit: AnyExit,
+    /** Milliseconds from completion, or, with `absolute`, the time at which it stops being fresh. */
+    readonly timeToLive: number,
+    readonly absolute: boolean
+  ) {}
+}
+
+/** What `unsafeGet` returns when the caller must take the Effect path. */
+export const SLOW: unique symbol = Symbol("effect-request-cache/slow")
 /** The end of a list. */
 const NIL = -1
 
@@ -71,6 +89,10 @@ export class Flight {
   detached = false
   /** The draw in [0, 1) that spreads this entry's expiry over the jitter. */
   jitter = 0
+  /** The lookup's own expiry, if it gave one. */
+  timed: Timed | undefined = undefined
+  /** The one promise that every caller of the Promise API awaits (made on first use). */
+  promise: Promise<unknown> | undefined = undefined
 
   constructor(readonly namespace: MemoryNamespace, readonly key: MapKey, readonly refresh: boolean) {}
 
@@ -90,7 +112,21 @@ export class Flight {
     })
   }
 
+  /**
+   * Registers a callback for the result that never leaves: a Promise caller cannot be
+   * interrupted, so it keeps the lookup running whatever the Effect callers do.
+   */
+  onSettle(callback: (exit: AnyExit) => void): void {
+    if (this.exit !== undefined) return callback(this.exit)
+    this.waiters++
+    ;(this.joiners ??= []).push(callback)
+  }
+
   settle(exit: AnyExit): void {
+    if (exit._tag === "Success" && exit.value instanceof Timed) {
+      this.timed = exit.value
+      exit = exit.value.exit
+    }
     this.exit = exit
     this.namespace.complete(this, exit)
     const joiners = this.joiners
@@ -216,12 +252,62 @@ export class MemoryNamespace implements Namespace {
     args: ReadonlyArray<unknown>,
     caller: AnyFiber
   ): Effect.Effect<unknown, unknown> {
+    const flight = this.startLoad(slot, key, lookup, args, caller)
+    // A synchronous lookup has completed on this stack: `wait` returns its exit.
+    return flight instanceof Flight ? flight.wait() : flight
+  }
+
+  private startLoad(
+    slot: number,
+    key: MapKey,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    caller: AnyFiber
+  ): Flight | Effect.Effect<never> {
     const flight = new Flight(this, key, false)
     this.values[slot] = flight
-    const failed = this.run(flight, lookup, args, caller, true)
-    if (failed !== undefined) return failed
-    // A synchronous lookup has completed on this stack: `wait` returns its exit.
-    return flight.wait()
+    return this.run(flight, lookup, args, caller, true) ?? flight
+  }
+
+  /**
+   * `get` without Effect, for the Promise API: the value of a fresh or stale hit, a
+   * `CachedFailure`, or the `Flight` to wait for (joined, or started on a miss in a fiber with
+   * `caller`'s context). The same counting, recency and refreshes as `get`. The caller checks
+   * that the cache is open first.
+   */
+  unsafeGet(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>, caller: AnyFiber): unknown {
+    const slot = this.map.get(key)
+    if (slot === undefined) {
+      this.count("misses")
+      return this.startLoad(this.allocate(key), key, lookup, args, caller)
+    }
+    this.touch(slot)
+    const value = this.values[slot]
+    if (value instanceof Flight) {
+      this.counts.coalesced++
+      this.metrics.coalesced.unsafeUpdate(1, NO_TAGS)
+      return value
+    }
+    if (this.expires !== undefined) {
+      const expiresAt = this.expires[slot]!
+      if (expiresAt !== Infinity) {
+        const now = this.clock.unsafeCurrentTimeMillis()
+        if (now >= expiresAt) {
+          if (!(value instanceof CachedFailure) && now < expiresAt + this.policy.staleWhileRevalidate) {
+            this.count("staleHits")
+            if (this.refreshing?.has(key) !== true) this.startRefresh(key, lookup, args, caller, false)
+            return value
+          }
+          this.count("expirations")
+          this.count("misses")
+          this.detach(slot)
+          return this.startLoad(slot, key, lookup, args, caller)
+        }
+      }
+    }
+    this.counts.hits++
+    this.metrics.hits.unsafeUpdate(1, NO_TAGS)
+    return value
   }
 
   /** A caller that finds a load in flight joins it (single flight). */
@@ -317,7 +403,10 @@ export class MemoryNamespace implements Namespace {
     if (flight.detached) return
     flight.detached = true
     const slot = this.map.get(flight.key)!
-    if (exit._tag === "Success") {
+    const timed = flight.timed
+    if (timed !== undefined) {
+      this.storeTimed(slot, exit._tag === "Success" ? exit.value : new CachedFailure(exit), timed)
+    } else if (exit._tag === "Success") {
       this.store(slot, exit.value, this.policy.timeToLive, flight.jitter)
     } else if (exit.cause._tag === "Fail" && this.cachesError(exit.cause.error)) {
       this.store(slot, new CachedFailure(Exit.fail(exit.cause.error)), this.policy.errorTimeToLive, flight.jitter)
@@ -331,7 +420,9 @@ export class MemoryNamespace implements Namespace {
     if (exit._tag === "Success") {
       this.count("refreshes")
       if (!flight.detached) {
-        this.store(this.map.get(flight.key)!, exit.value, this.policy.timeToLive, flight.jitter)
+        const slot = this.map.get(flight.key)!
+        if (flight.timed !== undefined) this.storeTimed(slot, exit.value, flight.timed)
+        else this.store(slot, exit.value, this.policy.timeToLive, flight.jitter)
       }
     } else if (!Cause.isInterruptedOnly(exit.cause)) {
       // Stale-if-error: the old value stays until its window ends.
@@ -359,6 +450,21 @@ export class MemoryNamespace implements Namespace {
     }
   }
 
+  private storeTimed(slot: number, value: unknown, timed: Timed): void {
+    this.values[slot] = value
+    const expiresAt = timed.absolute
+      ? timed.timeToLive
+      : timed.timeToLive === Infinity
+      ? Infinity
+      : this.clock.unsafeCurrentTimeMillis() + timed.timeToLive
+    // A namespace whose policy never expires has no expiry array until an entry needs one.
+    if (this.expires === undefined) {
+      if (expiresAt === Infinity) return
+      this.expires = new Float64Array(this.length).fill(Infinity)
+    }
+    this.expires[slot] = expiresAt
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Operations without a lookup
 
@@ -372,7 +478,8 @@ export class MemoryNamespace implements Namespace {
     return flight instanceof Flight ? flight.wait() : flight
   }
 
-  unsafeSet(key: MapKey, value: unknown, jitter: number): void {
+  /** Stores a value now; `timeToLive` (milliseconds) overrides the policy's for this entry. */
+  unsafeSet(key: MapKey, value: unknown, jitter: number, timeToLive?: number): void {
     let slot = this.map.get(key)
     if (slot === undefined) {
       slot = this.allocate(key)
@@ -380,7 +487,8 @@ export class MemoryNamespace implements Namespace {
       this.detach(slot)
       this.touch(slot)
     }
-    this.store(slot, value, this.policy.timeToLive, jitter)
+    if (timeToLive === undefined) this.store(slot, value, this.policy.timeToLive, jitter)
+    else this.storeTimed(slot, value, new Timed(Exit.void, timeToLive, false))
   }
 
   /** The value a `get` would serve without a lookup; no recency change, no counting. */
@@ -423,10 +531,10 @@ export class MemoryNamespace implements Namespace {
     return stats.make({ ...this.counts, size: this.size, capacity: this.policy.capacity })
   }
 
-  set(key: MapKey, value: unknown): Effect.Effect<void> {
-    return this.policy.jitter > 0
+  set(key: MapKey, value: unknown, timeToLive?: number): Effect.Effect<void> {
+    return this.policy.jitter > 0 && timeToLive === undefined
       ? Effect.map(this.host.random.next, (draw) => this.unsafeSet(key, value, draw))
-      : Effect.sync(() => this.unsafeSet(key, value, 0))
+      : Effect.sync(() => this.unsafeSet(key, value, 0, timeToLive))
   }
 
   peek(key: MapKey): Effect.Effect<Option.Option<unknown>> {

@@ -3,15 +3,16 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { CacheStats } from "../CacheStats.js"
 import type * as CachePolicy from "../CachePolicy.js"
-import type { Cached, CachedOptions, Lookup, Namespace, RequestCache, Service } from "../RequestCache.js"
+import type { Cached, CachedOptions, EntryOptions, Lookup, Namespace, RequestCache, Service } from "../RequestCache.js"
 import { argumentsKey, type MapKey, toMapKey } from "./cacheKey.js"
-import { type CacheHost, MemoryNamespace } from "./memoryNamespace.js"
+import { type CacheHost, MemoryNamespace, Timed } from "./memoryNamespace.js"
 import { CachePolicyError, resolve, type ResolvedPolicy, samePolicy } from "./policy.js"
 import * as stats from "./stats.js"
 
@@ -101,7 +102,11 @@ class DisabledNamespace implements Namespace {
   constructor(readonly name: string) {}
   get(_key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown> {
     this.misses++
-    return lookup(...(args as ReadonlyArray<never>)) as Effect.Effect<unknown, unknown>
+    return Effect.flatMap(
+      lookup(...(args as ReadonlyArray<never>)) as Effect.Effect<unknown, unknown>,
+      // A lookup that sets its own expiry (`get` with a time to live): its value, not stored.
+      (value) => value instanceof Timed ? value.exit : Effect.succeed(value)
+    )
   }
   refresh(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown> {
     return this.get(key, lookup, args)
@@ -142,12 +147,36 @@ export const layerDisabled: Layer.Layer<RequestCache> = Layer.effect(tag, makeDi
 export const get = <A, E, R>(
   name: string,
   key: unknown,
-  lookup: Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R | RequestCache> =>
-  Effect.withFiberRuntime<unknown, unknown>((fiber) => {
+  lookup: Effect.Effect<A, E, R>,
+  options?: EntryOptions
+): Effect.Effect<A, E, R | RequestCache> => {
+  const timeToLive = entryTimeToLive(options)
+  const load: Lookup = timeToLive === undefined
+    ? () => lookup
+    : () => Effect.map(lookup, (value) => new Timed(Exit.succeed(value), timeToLive, false))
+  return Effect.withFiberRuntime<unknown, unknown>((fiber) => {
     const mapKey = toMapKey(key, "key")
-    return serviceOf(fiber).namespace(name).get(mapKey, () => lookup, NO_ARGS, fiber)
+    return serviceOf(fiber).namespace(name).get(mapKey, load, NO_ARGS, fiber)
   }) as Effect.Effect<A, E, R | RequestCache>
+}
+
+export const set = (
+  name: string,
+  key: unknown,
+  value: unknown,
+  options?: EntryOptions
+): Effect.Effect<void, never, RequestCache> => {
+  const timeToLive = entryTimeToLive(options)
+  return Effect.withFiberRuntime((fiber) =>
+    serviceOf(fiber).namespace(name).set(toMapKey(key, "key"), value, timeToLive)
+  )
+}
+
+/** An entry's own time to live in milliseconds; a bad one throws where the call is made. */
+const entryTimeToLive = (options: EntryOptions | undefined): number | undefined => {
+  if (options?.timeToLive === undefined) return undefined
+  return orThrow(resolve(undefined, { timeToLive: options.timeToLive })).timeToLive
+}
 
 export const invalidate = (name: string, key: unknown): Effect.Effect<boolean, never, RequestCache> =>
   Effect.withFiberRuntime((fiber) => serviceOf(fiber).namespace(name).invalidate(toMapKey(key, "key")))
