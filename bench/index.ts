@@ -9,7 +9,9 @@ const scenarios: Record<string, () => Promise<{ readonly run: () => Promise<void
   miss: () => import("./miss.js"),
   stampede: () => import("./stampede.js"),
   memory: () => import("./memory.js"),
-  complexity: () => import("./complexity.js")
+  complexity: () => import("./complexity.js"),
+  "promise-hit": () => import("./promiseHit.js"),
+  "promise-stampede": () => import("./promiseStampede.js")
 }
 
 const aliases: Record<string, string> = { o1: "complexity", "O(1)": "complexity" }
