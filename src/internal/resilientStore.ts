@@ -1,0 +1,117 @@
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import { CacheStoreError, type Coordination, type Service } from "../CacheStore.js"
+
+/** How a remote store is guarded: a time limit per command and a circuit breaker. */
+export interface Resilience {
+  /** Milliseconds a command may take before it fails with a `CacheStoreError`. */
+  readonly commandTimeout: number
+  readonly breaker: {
+    /** Consecutive failed commands that open the circuit. */
+    readonly failures: number
+    /** Milliseconds the circuit stays open before one probe command is let through. */
+    readonly cooldown: number
+  }
+}
+
+/**
+ * The circuit of one store. Closed: commands run, consecutive failures are counted. Open: commands
+ * fail at once, without calling the store, until `cooldown` has passed since it opened. Half-open:
+ * one command (the probe) runs while the others still fail at once; its success closes the
+ * circuit, its failure opens it again. Time comes from Effect's `Clock`, so `TestClock` drives it.
+ */
+class Breaker {
+  failures = 0
+  /** When the circuit opened; `undefined` while closed. */
+  openedAt: number | undefined = undefined
+  probing = false
+
+  constructor(readonly name: string, readonly options: Resilience) {}
+
+  run<A>(operation: string, command: Effect.Effect<A, CacheStoreError>): Effect.Effect<A, CacheStoreError> {
+    const timed = Effect.timeoutFail(command, {
+      duration: this.options.commandTimeout,
+      onTimeout: () =>
+        new CacheStoreError({ operation, reason: `no answer from ${this.name} within ${this.options.commandTimeout} ms` })
+    })
+    // The closed circuit, the common case, reads no clock.
+    if (this.openedAt === undefined) {
+      return Effect.tapErrorCause(Effect.tap(timed, this.closedSuccess), this.closedFailure)
+    }
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      if (this.probing || now - this.openedAt! < this.options.breaker.cooldown) return this.rejected(operation)
+      this.probing = true
+      return timed.pipe(
+        Effect.onExit((exit) => {
+          this.probing = false
+          if (exit._tag === "Success") return this.close
+          // An interrupted probe leaves the circuit as it was: the next command probes again.
+          if (exit.cause._tag === "Interrupt") return Effect.void
+          return this.open(`the probe ${operation} failed`)
+        })
+      )
+    })
+  }
+
+  private rejected(operation: string): Effect.Effect<never, CacheStoreError> {
+    return Effect.fail(
+      new CacheStoreError({
+        operation,
+        reason: `the circuit to ${this.name} is open after ${this.options.breaker.failures} failed commands`
+      })
+    )
+  }
+
+  private readonly closedSuccess = () => {
+    if (this.openedAt === undefined) this.failures = 0
+    return Effect.void
+  }
+
+  private readonly closedFailure = (cause: { readonly _tag: string }) => {
+    // Interruption says nothing of the store; a command that failed once the circuit is already
+    // open (it started before) does not open it again.
+    if (cause._tag === "Interrupt" || this.openedAt !== undefined) return Effect.void
+    if (++this.failures < this.options.breaker.failures) return Effect.void
+    return this.open(`${this.failures} consecutive commands failed`)
+  }
+
+  private open(why: string): Effect.Effect<void> {
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      this.openedAt = now
+      return Effect.logWarning(
+        `Cache store ${this.name}: circuit open (${why}); not called for ${this.options.breaker.cooldown} ms`
+      )
+    })
+  }
+
+  private readonly close: Effect.Effect<void> = Effect.suspend(() => {
+    this.openedAt = undefined
+    this.failures = 0
+    return Effect.logInfo(`Cache store ${this.name}: circuit closed, the store answers again`)
+  })
+}
+
+/**
+ * `service` with every command under a time limit and behind one circuit breaker: a store that
+ * is down or slow costs each caller at most `commandTimeout`, and nothing at all while the circuit
+ * is open. `subscribe` is passed through: it is made once, by the layer, and must not depend on
+ * the store answering.
+ */
+export const resilient = (service: Service, options: Resilience): Service => {
+  const breaker = new Breaker(service.name, options)
+  const coordination = service.coordination
+  return {
+    name: service.name,
+    get: (namespace, key) => breaker.run("get", service.get(namespace, key)),
+    set: (namespace, key, entry, timeToLive) => breaker.run("set", service.set(namespace, key, entry, timeToLive)),
+    delete: (namespace, key) => breaker.run("delete", service.delete(namespace, key)),
+    clear: (namespace) => breaker.run("clear", service.clear(namespace)),
+    coordination: coordination === undefined ? undefined : {
+      acquire: (namespace, key, owner, timeToLive) =>
+        breaker.run("acquire", coordination.acquire(namespace, key, owner, timeToLive)),
+      release: (namespace, key, owner) => breaker.run("release", coordination.release(namespace, key, owner)),
+      publish: (event) => breaker.run("publish", coordination.publish(event)),
+      subscribe: coordination.subscribe
+    } satisfies Coordination
+  }
+}
