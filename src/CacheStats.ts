@@ -18,7 +18,10 @@ import * as internal from "./internal/stats.js"
  * - `refreshes` / `refreshFailures`: background or explicit refreshes that succeeded / failed.
  * - `evictions`: entries removed to make room (least recently used first).
  * - `expirations`: entries found past their time to live (and stale window) and dropped.
- * - `invalidations`: entries removed by `invalidate` / `invalidateAll`.
+ * - `invalidations`: entries removed by `invalidate` / `invalidateAll` (with a store, also the
+ *   first-tier entries dropped because another process changed or invalidated them).
+ * - `storeErrors`: store commands that failed (down, slow, an entry that does not decode); the
+ *   cache served from memory or ran the lookup instead. Always 0 without a store.
  * - `size`, `capacity`: entries held now (pending lookups included) and the bound.
  *
  * @example
@@ -47,6 +50,7 @@ export interface CacheStats {
   readonly evictions: number
   readonly expirations: number
   readonly invalidations: number
+  readonly storeErrors: number
   readonly size: number
   readonly capacity: number
   /**

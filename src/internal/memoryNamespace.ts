@@ -185,7 +185,8 @@ export class MemoryNamespace implements Namespace {
     refreshFailures: 0,
     evictions: 0,
     expirations: 0,
-    invalidations: 0
+    invalidations: 0,
+    storeErrors: 0
   }
 
   constructor(readonly name: string, readonly policy: ResolvedPolicy, private readonly host: CacheHost) {

@@ -13,7 +13,8 @@ export const counters = [
   "refreshFailures",
   "evictions",
   "expirations",
-  "invalidations"
+  "invalidations",
+  "storeErrors"
 ] as const
 
 /** @internal */
