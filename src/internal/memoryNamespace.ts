@@ -10,7 +10,7 @@ import * as RuntimeFlags from "effect/RuntimeFlags"
 import type { CacheStats } from "../CacheStats.js"
 import type { Lookup, Namespace } from "../RequestCache.js"
 import type { MapKey } from "./cacheKey.js"
-import { type NamespaceMetrics, namespaceMetrics, NO_TAGS } from "./metrics.js"
+import { type NamespaceMetrics, namespaceMetrics } from "./metrics.js"
 import type { ResolvedPolicy } from "./policy.js"
 import * as stats from "./stats.js"
 
@@ -59,8 +59,11 @@ export class Timed {
   ) {}
 }
 
-/** What `unsafeGet` returns when the caller must take the Effect path. */
-export const SLOW: unique symbol = Symbol("effect-request-cache/slow")
+/** How the Promise API turns a flight and a cached failure into promises. */
+export interface PromiseAdapter {
+  readonly flight: (flight: Flight) => Promise<unknown>
+  readonly failure: (exit: AnyExit) => Promise<never>
+}
 /** The end of a list. */
 const NIL = -1
 
@@ -170,6 +173,11 @@ export class MemoryNamespace implements Namespace {
   /** The first slot never used yet. */
   private fresh = 0
   size = 0
+  /**
+   * Per slot, the settled promise that the Promise API's hits return, made on the slot's first
+   * hit and dropped when its value changes: a hit then allocates nothing. Only for the Promise API.
+   */
+  private promises: Array<Promise<unknown> | undefined> | undefined = undefined
   /** Refreshes in flight, by key (a slot holds its old value meanwhile). */
   private refreshing: Map<MapKey, Flight> | undefined = undefined
   private readonly metrics: NamespaceMetrics
@@ -221,7 +229,7 @@ export class MemoryNamespace implements Namespace {
       }
     }
     this.counts.hits++
-    this.metrics.hits.unsafeUpdate(1, NO_TAGS)
+    this.metrics.hits.update(1)
     return value instanceof CachedFailure ? value.exit : Exit.succeed(value)
   }
 
@@ -286,7 +294,7 @@ export class MemoryNamespace implements Namespace {
     const value = this.values[slot]
     if (value instanceof Flight) {
       this.counts.coalesced++
-      this.metrics.coalesced.unsafeUpdate(1, NO_TAGS)
+      this.metrics.coalesced.update(1)
       return value
     }
     if (this.expires !== undefined) {
@@ -307,14 +315,14 @@ export class MemoryNamespace implements Namespace {
       }
     }
     this.counts.hits++
-    this.metrics.hits.unsafeUpdate(1, NO_TAGS)
+    this.metrics.hits.update(1)
     return value
   }
 
   /** A caller that finds a load in flight joins it (single flight). */
   private join(flight: Flight): Effect.Effect<unknown, unknown> {
     this.counts.coalesced++
-    this.metrics.coalesced.unsafeUpdate(1, NO_TAGS)
+    this.metrics.coalesced.update(1)
     return flight.wait()
   }
 
@@ -374,7 +382,9 @@ export class MemoryNamespace implements Namespace {
       // `getFiberRefs()` first copies the caller's refs to record its runtime flags, which the
       // child is given directly; the immutable snapshot itself is what the child needs.
       (caller as FiberInternals)._fiberRefs ?? caller.getFiberRefs(),
-      RuntimeFlags.enable((caller as FiberInternals).currentRuntimeFlags, RuntimeFlags.Interruption)
+      // Interruptible, even where the caller is not; and not winding down, even where the
+      // caller has finished (the Promise API's callers are a finished fiber's context).
+      (((caller as FiberInternals).currentRuntimeFlags | RuntimeFlags.Interruption) & ~RuntimeFlags.WindDown) as RuntimeFlags.RuntimeFlags
     )
     flight.fiber = fiber
     if (immediate) fiber.start(effect)
@@ -444,6 +454,7 @@ export class MemoryNamespace implements Namespace {
 
   private store(slot: number, value: unknown, timeToLive: number, jitter: number): void {
     this.values[slot] = value
+    if (this.promises !== undefined) this.promises[slot] = undefined
     if (this.expires !== undefined) {
       this.expires[slot] = timeToLive === Infinity
         ? Infinity
@@ -453,6 +464,7 @@ export class MemoryNamespace implements Namespace {
 
   private storeTimed(slot: number, value: unknown, timed: Timed): void {
     this.values[slot] = value
+    if (this.promises !== undefined) this.promises[slot] = undefined
     const expiresAt = timed.absolute
       ? timed.timeToLive
       : timed.timeToLive === Infinity
@@ -464,6 +476,40 @@ export class MemoryNamespace implements Namespace {
       this.expires = new Float64Array(this.length).fill(Infinity)
     }
     this.expires[slot] = expiresAt
+  }
+
+  /**
+   * The Promise API's call: a fresh hit returns the slot's settled promise; anything else takes
+   * `unsafeGet`, and `adapter` turns its flight or cached failure into a promise.
+   */
+  unsafeGetPromise(
+    key: MapKey,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    caller: AnyFiber,
+    adapter: PromiseAdapter
+  ): Promise<unknown> {
+    const slot = this.map.get(key)
+    if (slot !== undefined) {
+      const value = this.values[slot]
+      if (
+        !(value instanceof Flight) &&
+        (this.expires === undefined || this.expires[slot]! === Infinity ||
+          this.clock.unsafeCurrentTimeMillis() < this.expires[slot]!)
+      ) {
+        this.touch(slot)
+        this.counts.hits++
+        this.metrics.hits.update(1)
+        const promises = this.promises ??= []
+        return promises[slot] ??= value instanceof CachedFailure ? adapter.failure(value.exit) : Promise.resolve(value)
+      }
+    }
+    const result = this.unsafeGet(key, lookup, args, caller)
+    return result instanceof Flight
+      ? adapter.flight(result)
+      : result instanceof CachedFailure
+      ? adapter.failure(result.exit)
+      : Promise.resolve(result)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -520,11 +566,12 @@ export class MemoryNamespace implements Namespace {
     this.map.clear()
     this.keys = []
     this.values = []
+    this.promises = undefined
     this.free.length = 0
     this.fresh = 0
     this.head = this.tail = NIL
     this.size = 0
-    this.metrics.size.unsafeUpdate(0, NO_TAGS)
+    this.metrics.size.update(0)
     if (removed > 0) this.count("invalidations", removed)
   }
 
@@ -588,7 +635,7 @@ export class MemoryNamespace implements Namespace {
     this.map.set(key, slot)
     this.linkTail(slot)
     this.size++
-    this.metrics.size.unsafeUpdate(this.size, NO_TAGS)
+    this.metrics.size.update(this.size)
     return slot
   }
 
@@ -598,9 +645,10 @@ export class MemoryNamespace implements Namespace {
     this.unlink(slot)
     this.keys[slot] = undefined
     this.values[slot] = undefined
+    if (this.promises !== undefined) this.promises[slot] = undefined
     this.free.push(slot)
     this.size--
-    this.metrics.size.unsafeUpdate(this.size, NO_TAGS)
+    this.metrics.size.update(this.size)
   }
 
   /** The slot's content is being replaced or removed: a flight writing into it must not. */
@@ -653,7 +701,7 @@ export class MemoryNamespace implements Namespace {
 
   private count(counter: stats.Counter, by = 1): void {
     this.counts[counter] += by
-    this.metrics[counter].unsafeUpdate(by, NO_TAGS)
+    this.metrics[counter].update(by)
   }
 }
 

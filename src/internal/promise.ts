@@ -1,0 +1,271 @@
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import type { CacheStats } from "../CacheStats.js"
+import type * as CachePolicy from "../CachePolicy.js"
+import type {
+  AlruCached,
+  AlruOptions,
+  CacheControls,
+  CacheInfo,
+  CacheParameters,
+  MethodCache,
+  MethodCacheControls
+} from "../Promise.js"
+import type { Lookup } from "../RequestCache.js"
+import { argumentsKey, type MapKey, toMapKey } from "./cacheKey.js"
+import { type CacheHost, MemoryNamespace, type PromiseAdapter } from "./memoryNamespace.js"
+import { resolve, type ResolvedPolicy } from "./policy.js"
+
+type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
+
+/** A bad option of the Promise API, named as the Promise API names it. */
+export class CacheOptionError extends TypeError {
+  override readonly name = "CacheOptionError"
+  constructor(readonly option: string, readonly reason: string) {
+    super(`Invalid cache option "${option}": ${reason}`)
+  }
+}
+
+/** A call to a cache after `cacheClose()`, or a call whose load `cacheClose()` stopped. */
+export class CacheClosedError extends Error {
+  override readonly name = "CacheClosedError"
+  constructor(readonly cache: string) {
+    super(`The cache "${cache}" is closed (cacheClose() was called); calls to it no longer run`)
+  }
+}
+
+/** The Promise API's option names for the policy's. */
+const optionNames: Record<string, string> = {
+  capacity: "maxsize",
+  timeToLive: "ttl",
+  jitter: "jitter",
+  staleWhileRevalidate: "swr",
+  cacheErrors: "cacheErrors",
+  errorTimeToLive: "errorTtl"
+}
+const known = ["maxsize", "ttl", "jitter", "swr", "cacheErrors", "errorTtl", "key", "name"]
+
+/** Validates the options at wrap time; a bad one throws a `CacheOptionError` naming it. */
+const policyOf = (options: AlruOptions<never> | undefined): ResolvedPolicy => {
+  if (options === undefined) options = {}
+  if (typeof options !== "object" || options === null) {
+    throw new CacheOptionError("options", `expected an object, got ${String(options)}`)
+  }
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) throw new CacheOptionError(name, `unknown option; the options are ${known.join(", ")}`)
+  }
+  const { cacheErrors, errorTtl, jitter, key, maxsize, name, swr, ttl } = options
+  if (key !== undefined && typeof key !== "function") {
+    throw new CacheOptionError("key", "expected a function of the arguments")
+  }
+  if (name !== undefined && (typeof name !== "string" || name.length === 0)) {
+    throw new CacheOptionError("name", "expected a non-empty string")
+  }
+  const policy: Record<string, unknown> = { capacity: maxsize ?? 128 }
+  if (ttl !== undefined) policy.timeToLive = ttl
+  if (jitter !== undefined) policy.jitter = jitter
+  if (swr !== undefined) policy.staleWhileRevalidate = swr === true ? Infinity : swr === false ? 0 : swr
+  if (cacheErrors !== undefined) policy.cacheErrors = cacheErrors
+  if (errorTtl !== undefined) policy.errorTimeToLive = errorTtl
+  const resolved = resolve(undefined, policy as CachePolicy.Options<never>)
+  if (Either.isLeft(resolved)) {
+    const { option, reason } = resolved.left
+    throw new CacheOptionError(optionNames[option] ?? option, reason)
+  }
+  return resolved.right
+}
+
+/**
+ * A finished fiber of the default runtime: a miss starts its lookup's fiber with this one's
+ * context, as an Effect miss does with its caller's (see `MemoryNamespace.run`).
+ */
+let template: AnyFiber | undefined
+const templateFiber = (): AnyFiber =>
+  template ??= Effect.runSync(Effect.withFiberRuntime<AnyFiber>((fiber) => Effect.succeed(fiber)))
+
+/** The error a caller gets for a failed load: a rejection is rethrown as the same object. */
+const errorOf = (cause: Cause.Cause<unknown>, host: CacheHost, name: string): unknown => {
+  const failure = Cause.failureOption(cause)
+  if (failure._tag === "Some") return failure.value
+  if (Cause.isInterruptedOnly(cause)) {
+    return host.closed ? new CacheClosedError(name) : new Error(`The load of cache "${name}" was interrupted`)
+  }
+  return Cause.squash(cause)
+}
+
+/** The cache behind one `alruCache` or `cachedMethod`: a namespace of its own and its calls. */
+const makeCache = (
+  fn: (...args: Array<unknown>) => unknown,
+  options: AlruOptions<never> | undefined,
+  name: string,
+  keyOf: (args: ReadonlyArray<unknown>) => MapKey
+) => {
+  const policy = policyOf(options)
+  const [clock, random] = Effect.runSync(Effect.all([Effect.clock, Effect.random]))
+  const host: CacheHost = { clock, random, running: new Set(), closed: false }
+  const namespace = new MemoryNamespace(name, policy, host)
+  const caller = templateFiber()
+
+  const lookup: Lookup = (...args) =>
+    Effect.async<unknown, unknown>((resume) => {
+      let result: unknown
+      try {
+        result = fn(...args)
+      } catch (error) {
+        // A function that throws instead of rejecting fails the same way.
+        return resume(Exit.fail(error))
+      }
+      Promise.resolve(result).then(
+        (value) => resume(Exit.succeed(value)),
+        (error) => resume(Exit.fail(error))
+      )
+    }) as Effect.Effect<unknown, unknown, unknown>
+
+  const adapter: PromiseAdapter = {
+    flight: (flight) =>
+      flight.promise ??= new Promise((resolve, reject) =>
+        flight.onSettle((exit) => exit._tag === "Success" ? resolve(exit.value) : reject(errorOf(exit.cause, host, name)))
+      ),
+    failure: (exit) => Promise.reject(errorOf((exit as Exit.Failure<unknown, unknown>).cause, host, name))
+  }
+
+  /** The hot path: a hit is served here, with no Effect and no fiber, and allocates nothing. */
+  const call = (args: Array<unknown>): Promise<unknown> => {
+    if (host.closed) return Promise.reject(new CacheClosedError(name))
+    let key: MapKey
+    try {
+      key = keyOf(args)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return namespace.unsafeGetPromise(key, lookup, args, caller, adapter)
+  }
+
+  const withKey = <A>(args: ReadonlyArray<unknown>, f: (key: MapKey) => A): Promise<A> => {
+    if (host.closed) return Promise.reject(new CacheClosedError(name))
+    try {
+      return Promise.resolve(f(keyOf(args)))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  const controls: CacheControls<ReadonlyArray<unknown>, unknown> = {
+    cacheInfo: (): CacheInfo => {
+      const counts = namespace.counts
+      return {
+        hits: counts.hits + counts.staleHits + counts.coalesced,
+        misses: counts.misses,
+        maxsize: policy.capacity,
+        currsize: namespace.size
+      }
+    },
+    cacheStats: (): CacheStats => namespace.unsafeStats(),
+    cacheParameters: (): CacheParameters => ({
+      name,
+      maxsize: policy.capacity,
+      ttl: policy.timeToLive,
+      jitter: policy.jitter,
+      swr: policy.staleWhileRevalidate,
+      cacheErrors: policy.cacheErrors ?? false,
+      errorTtl: policy.errorTimeToLive,
+      closed: host.closed
+    }),
+    cacheInvalidate: (...args) => withKey(args, (key) => namespace.unsafeInvalidate(key)),
+    cacheSet: (...argsAndValue) =>
+      withKey(argsAndValue.slice(0, -1), (key) => {
+        Effect.runSync(namespace.set(key, argsAndValue[argsAndValue.length - 1]))
+      }),
+    cacheClear: () => namespace.unsafeInvalidateAll(),
+    cacheClose: () => {
+      host.closed = true
+      const running = Array.from(host.running)
+      host.running.clear()
+      // The loads and refreshes stop (their callers reject with `CacheClosedError`, see
+      // `errorOf`); the promise settles once every one of them has ended.
+      return Effect.runPromise(Fiber.interruptAll(running))
+    }
+  }
+  return { call, controls, namespace }
+}
+
+const defaultKey = (args: ReadonlyArray<unknown>): MapKey => argumentsKey(args)
+
+/** @internal */
+export const alruCache = <Args extends Array<unknown>, R>(
+  fn: (...args: Args) => R,
+  options?: AlruOptions<Args>
+): AlruCached<Args, Awaited<R>> => {
+  if (typeof fn !== "function") throw new CacheOptionError("fn", "expected the async function to cache")
+  const keyFn = options?.key
+  const keyOf = keyFn === undefined || typeof keyFn !== "function"
+    ? defaultKey
+    : (args: ReadonlyArray<unknown>) => toMapKey(keyFn(...(args as Args)), "key")
+  const name = options?.name ?? (fn.name.length > 0 ? fn.name : "alruCache")
+  const { call, controls } = makeCache(
+    fn as (...args: Array<unknown>) => unknown,
+    options as AlruOptions<never> | undefined,
+    name,
+    keyOf
+  )
+  const cached = (...args: Args) => call(args)
+  return Object.assign(cached, controls) as unknown as AlruCached<Args, Awaited<R>>
+}
+
+/** The controls of each decorated method, found by the method. */
+const methodCaches = new WeakMap<object, MethodCacheControls<object, ReadonlyArray<unknown>, unknown>>()
+
+/** @internal */
+export const cachedMethod = (options?: AlruOptions<Array<never>>) => {
+  // Checked where the class is defined, not at the first call.
+  policyOf(options)
+  return <This extends object, Args extends Array<unknown>, R>(
+    method: (this: This, ...args: Args) => Promise<R>,
+    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Promise<R>>
+  ): (this: This, ...args: Args) => Promise<R> => {
+    if (context.kind !== "method") throw new CacheOptionError("cachedMethod", "decorates methods only")
+    if (context.static) throw new CacheOptionError("cachedMethod", "decorates instance methods only; use alruCache for a static one")
+    // An instance is keyed by a number it is given on first use: the cache holds no reference
+    // to it, so it is collected when the program drops it (its entries age out of the LRU).
+    const ids = new WeakMap<object, number>()
+    let nextId = 0
+    const idOf = (self: unknown): number => {
+      if (typeof self !== "object" || self === null) {
+        throw new TypeError(`${String(context.name)} was called without its instance (this is ${String(self)})`)
+      }
+      let id = ids.get(self)
+      if (id === undefined) ids.set(self, id = ++nextId)
+      return id
+    }
+    const keyFn = options?.key
+    const keyOf = keyFn === undefined
+      ? (args: ReadonlyArray<unknown>) => argumentsKey([idOf(args[0]), ...args.slice(1)])
+      : (args: ReadonlyArray<unknown>) => toMapKey([idOf(args[0]), keyFn(...(args.slice(1) as Array<never>))], "key")
+    const name = options?.name ?? String(context.name)
+    const { call, controls } = makeCache(
+      (self, ...args) => method.apply(self as This, args as Args),
+      options as AlruOptions<never> | undefined,
+      name,
+      keyOf
+    )
+    const replacement = function(this: This, ...args: Args): Promise<R> {
+      return call([this, ...args]) as Promise<R>
+    }
+    methodCaches.set(replacement, controls as unknown as MethodCacheControls<object, ReadonlyArray<unknown>, unknown>)
+    return replacement
+  }
+}
+
+/** @internal */
+export const methodCache = <This extends object, Args extends Array<unknown>, R>(
+  method: (this: This, ...args: Args) => Promise<R>
+): MethodCache<This, Args, Awaited<R>> => {
+  const controls = methodCaches.get(method)
+  if (controls === undefined) {
+    throw new TypeError(`methodCache: ${method.name || "this function"} is not a method decorated with @cachedMethod`)
+  }
+  return controls as unknown as MethodCache<This, Args, Awaited<R>>
+}
