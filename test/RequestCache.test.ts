@@ -750,6 +750,61 @@ describe("Refresh, set and peek", () => {
     }).pipe(Effect.provide(RequestCache.layer())))
 })
 
+describe("Per-entry time to live (async-cache's per-key TTL)", () => {
+  it.effect("get with timeToLive stores the value for that long, whatever the namespace's policy", () =>
+    Effect.gen(function*() {
+      let runs = 0
+      const lookup = Effect.sync(() => ++runs)
+      const name = fresh("per-key")
+      expect(yield* RequestCache.get(name, "a", lookup, { timeToLive: "60 seconds" })).toBe(1)
+      expect(yield* RequestCache.get(name, "b", lookup)).toBe(2)
+      yield* TestClock.adjust("59 seconds")
+      expect(yield* RequestCache.get(name, "a", lookup, { timeToLive: "60 seconds" })).toBe(1)
+      yield* TestClock.adjust("1 second")
+      expect(yield* RequestCache.get(name, "a", lookup, { timeToLive: "60 seconds" })).toBe(3)
+      yield* TestClock.adjust("1 hour")
+      expect(yield* RequestCache.get(name, "b", lookup)).toBe(2) // the namespace's: never expires
+    }).pipe(Effect.provide(RequestCache.layer())))
+
+  it.effect("a per-entry time to live also applies to the entry's refreshes", () =>
+    Effect.gen(function*() {
+      let runs = 0
+      const lookup = Effect.sync(() => ++runs)
+      const name = fresh("per-key-swr")
+      yield* RequestCache.get(name, "a", lookup, { timeToLive: "10 seconds" })
+      yield* TestClock.adjust("10 seconds")
+      expect(yield* RequestCache.get(name, "a", lookup, { timeToLive: "10 seconds" })).toBe(1) // stale
+      yield* until(Effect.map(RequestCache.statsFor(name), (s) => s.refreshes === 1))
+      yield* TestClock.adjust("9 seconds")
+      expect(yield* RequestCache.get(name, "a", lookup, { timeToLive: "10 seconds" })).toBe(2)
+      yield* TestClock.adjust("1 second")
+      expect(yield* RequestCache.get(name, "a", lookup, { timeToLive: "10 seconds" })).toBe(2) // stale again
+    }).pipe(Effect.provide(RequestCache.layer({ timeToLive: "1 hour", staleWhileRevalidate: "1 minute" }))))
+
+  it.effect("set with timeToLive", () =>
+    Effect.gen(function*() {
+      const name = fresh("per-key-set")
+      yield* RequestCache.set(name, 1, "warm", { timeToLive: "5 seconds" })
+      yield* RequestCache.set(name, 2, "forever")
+      expect(yield* RequestCache.get(name, 1, Effect.succeed("loaded"))).toBe("warm")
+      yield* TestClock.adjust("5 seconds")
+      expect(yield* RequestCache.get(name, 1, Effect.succeed("loaded"))).toBe("loaded")
+      expect(yield* RequestCache.get(name, 2, Effect.succeed("loaded"))).toBe("forever")
+    }).pipe(Effect.provide(RequestCache.layer())))
+
+  it("a bad per-entry time to live throws a CachePolicyError naming it", () => {
+    expect(() => RequestCache.get("x", 1, Effect.succeed(1), { timeToLive: "soon" as never })).toThrow(
+      /"timeToLive"/
+    )
+    expect(() => RequestCache.set("x", 1, 1, { timeToLive: -5 })).toThrow(/"timeToLive"/)
+  })
+
+  it.effect("layerDisabled gives the value of a lookup with its own time to live", () =>
+    Effect.gen(function*() {
+      expect(yield* RequestCache.get("disabled-ttl", 1, Effect.succeed("v"), { timeToLive: "1 minute" })).toBe("v")
+    }).pipe(Effect.provide(RequestCache.layerDisabled)))
+})
+
 describe("layerDisabled", () => {
   it.effect("runs every lookup and stores nothing", () =>
     Effect.gen(function*() {
