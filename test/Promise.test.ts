@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
+import { Effect } from "effect"
+import * as fc from "fast-check"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { CacheKey } from "effect-request-cache"
@@ -469,4 +471,80 @@ describe("cachedMethod", () => {
     expect(() => cachedMethod({ ttl: "later" as never })).toThrow(/"ttl"/)
     expect(() => methodCache(async () => 1)).toThrow(TypeError)
   })
+})
+
+describe("alruCache: properties against a model", () => {
+  it.effect.prop(
+    "LRU: calls of the function, cacheInfo and evictions match a list-based LRU model",
+    {
+      maxsize: fc.integer({ min: 1, max: 6 }),
+      calls: fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 80 })
+    },
+    ({ calls, maxsize }) =>
+      Effect.promise(async () => {
+        const ran: Array<number> = []
+        const f = alruCache(async (n: number) => {
+          ran.push(n)
+          return n * 10
+        }, { maxsize })
+        // The model: keys from least to most recently used.
+        const model: Array<number> = []
+        const expected: Array<number> = []
+        let hits = 0
+        let evictions = 0
+        for (const n of calls) {
+          const at = model.indexOf(n)
+          if (at >= 0) {
+            hits++
+            model.splice(at, 1)
+          } else {
+            expected.push(n)
+            if (model.length === maxsize) {
+              model.shift()
+              evictions++
+            }
+          }
+          model.push(n)
+          expect(await f(n)).toBe(n * 10)
+        }
+        expect(ran).toEqual(expected)
+        expect(f.cacheInfo()).toEqual({ hits, misses: expected.length, maxsize, currsize: model.length })
+        expect(f.cacheStats().evictions).toBe(evictions)
+      }),
+    { fastCheck: { numRuns: 200 } }
+  )
+
+  it.effect.prop(
+    "single flight: concurrent callers of random keys, loads finishing in random order: one call per key",
+    {
+      keys: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 40 }),
+      seed: fc.integer()
+    },
+    ({ keys, seed }) =>
+      Effect.promise(async () => {
+        const gates = new Map<number, ReturnType<typeof latch<void>>>()
+        const ran: Array<number> = []
+        const f = alruCache(async (n: number) => {
+          ran.push(n)
+          const gate = latch()
+          gates.set(n, gate)
+          await gate.promise
+          return `v${n}`
+        })
+        const callers = keys.map((n) => f(n))
+        await settle()
+        const distinct = [...new Set(keys)]
+        expect(ran.sort()).toEqual([...distinct].sort())
+        // Open the gates in an order drawn from the seed.
+        const order = distinct.map((n, i) => ({ n, rank: (seed * (i + 7919)) % 101 })).sort((a, b) => a.rank - b.rank)
+        for (const { n } of order) {
+          gates.get(n)!.open()
+          await settle()
+        }
+        expect(await Promise.all(callers)).toEqual(keys.map((n) => `v${n}`))
+        expect(ran.length).toBe(distinct.length)
+        expect(f.cacheStats()).toMatchObject({ misses: distinct.length, coalesced: keys.length - distinct.length })
+      }),
+    { fastCheck: { numRuns: 100 } }
+  )
 })
