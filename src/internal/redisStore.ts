@@ -109,14 +109,25 @@ const open = (client: Client, role: string, options: Resolved) =>
         client.once("ready", settle).once("error", settle)
         client.connect().catch(() => {}) // rejects only when closed before it connected
       }),
-      () =>
-        Effect.promise(() => client.isOpen ? client.close() : Promise.resolve()).pipe(
-          Effect.timeout(options.commandTimeout),
-          Effect.ignore,
-          Effect.ensuring(Effect.sync(() => client.destroy()))
-        )
+      // Waits for the commands in flight, for at most a command's time (a finalizer cannot be
+      // interrupted, so the limit is on the promise), then closes the socket in any case.
+      () => Effect.promise(() => closeWithin(client, options.commandTimeout))
     )
   })
+
+const closeWithin = async (client: Client, millis: number): Promise<void> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    if (client.isOpen) {
+      await Promise.race([client.close(), new Promise((resolve) => timer = setTimeout(resolve, millis))])
+    }
+  } catch {
+    // Closing a client that is already closed: nothing to do.
+  } finally {
+    clearTimeout(timer)
+    client.destroy()
+  }
+}
 
 /** The Redis store, without timeouts or breaker (see `make`). */
 const makeRaw = (options: Resolved): Effect.Effect<Service, never, Scope.Scope> =>

@@ -1,3 +1,4 @@
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { CacheStoreError, type Coordination, type Service } from "../CacheStore.js"
@@ -34,23 +35,30 @@ class Breaker {
       onTimeout: () =>
         new CacheStoreError({ operation, reason: `no answer from ${this.name} within ${this.options.commandTimeout} ms` })
     })
-    // The closed circuit, the common case, reads no clock.
-    if (this.openedAt === undefined) {
-      return Effect.tapErrorCause(Effect.tap(timed, this.closedSuccess), this.closedFailure)
-    }
-    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      if (this.probing || now - this.openedAt! < this.options.breaker.cooldown) return this.rejected(operation)
-      this.probing = true
-      return timed.pipe(
-        Effect.onExit((exit) => {
-          this.probing = false
-          if (exit._tag === "Success") return this.close
-          // An interrupted probe leaves the circuit as it was: the next command probes again.
-          if (exit.cause._tag === "Interrupt") return Effect.void
-          return this.open(`the probe ${operation} failed`)
-        })
-      )
-    })
+    const closed = Effect.tapErrorCause(Effect.tap(timed, this.closedSuccess), this.closedFailure)
+    // The state is read when the command runs (an Effect may be built once and run many times);
+    // the closed circuit, the common case, reads no clock.
+    return Effect.suspend(() => this.openedAt === undefined ? closed : this.whenOpen(operation, timed))
+  }
+
+  private whenOpen<A>(operation: string, timed: Effect.Effect<A, CacheStoreError>): Effect.Effect<A, CacheStoreError> {
+    // Uninterruptible from reading the state to installing the probe's finalizer, so that a probe
+    // interrupted at any point clears `probing`.
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        if (this.probing || now - this.openedAt! < this.options.breaker.cooldown) return this.rejected(operation)
+        this.probing = true
+        return restore(timed).pipe(
+          Effect.onExit((exit) => {
+            this.probing = false
+            if (exit._tag === "Success") return this.close
+            // An interrupted probe leaves the circuit as it was: the next command probes again.
+            if (Cause.isInterruptedOnly(exit.cause)) return Effect.void
+            return this.open(`the probe ${operation} failed`)
+          })
+        )
+      })
+    )
   }
 
   private rejected(operation: string): Effect.Effect<never, CacheStoreError> {
@@ -67,10 +75,10 @@ class Breaker {
     return Effect.void
   }
 
-  private readonly closedFailure = (cause: { readonly _tag: string }) => {
+  private readonly closedFailure = (cause: Cause.Cause<CacheStoreError>) => {
     // Interruption says nothing of the store; a command that failed once the circuit is already
     // open (it started before) does not open it again.
-    if (cause._tag === "Interrupt" || this.openedAt !== undefined) return Effect.void
+    if (Cause.isInterruptedOnly(cause) || this.openedAt !== undefined) return Effect.void
     if (++this.failures < this.options.breaker.failures) return Effect.void
     return this.open(`${this.failures} consecutive commands failed`)
   }

@@ -1,0 +1,69 @@
+/**
+ * What the Redis tests share: whether Redis answers on this machine, a describe that runs only
+ * then (and always under CI=true), a fresh prefix per test and the deletion of its keys.
+ */
+import { describe, it } from "@effect/vitest"
+import * as crypto from "node:crypto"
+import * as net from "node:net"
+import { createClient } from "redis"
+
+export const REDIS = { host: "127.0.0.1", port: 6379 } as const
+export const REDIS_URL = `redis://${REDIS.host}:${REDIS.port}`
+
+/** A PING over a raw socket, answered within `timeout` ms. */
+const ping = (timeout: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect(REDIS.port, REDIS.host)
+    const done = (answer: boolean) => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(answer)
+    }
+    const timer = setTimeout(() => done(false), timeout)
+    socket.on("connect", () => socket.write("PING\r\n"))
+    socket.on("data", (data) => done(data.toString().startsWith("+PONG")))
+    socket.on("error", () => done(false))
+  })
+
+export const redisAnswers: boolean = await ping(500)
+const required = process.env.CI === "true"
+
+/**
+ * `describe` when Redis answers. Otherwise the suite is skipped with a notice, except under
+ * `CI=true`, where these tests must run: there it fails, saying why.
+ */
+export const describeRedis = (name: string, body: () => void): void => {
+  if (redisAnswers) return describe(name, body)
+  if (required) {
+    return describe(name, () => {
+      it("needs Redis on 127.0.0.1:6379", () => {
+        throw new Error(`Redis does not answer on ${REDIS_URL}, and CI=true requires the Redis tests to run`)
+      })
+    })
+  }
+  console.warn(`[skip] ${name}: Redis does not answer on ${REDIS_URL}; these tests run when it does (and always with CI=true)`)
+  describe.skip(name, body)
+}
+
+/** A prefix of its own for one test: no two tests (or runs) share keys or channels. */
+export const freshPrefix = (label: string): string => `erc-test-${label}-${crypto.randomBytes(6).toString("hex")}`
+
+/** A plain node-redis client for looking at Redis behind the store's back. */
+export const rawClient = async () => {
+  const client = createClient({ url: REDIS_URL })
+  client.on("error", () => {})
+  await client.connect()
+  return client
+}
+
+/** Deletes every key under `prefix` (entries, locks, counters). */
+export const deletePrefix = async (prefix: string): Promise<void> => {
+  const client = await rawClient()
+  try {
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1_000 })) {
+      if (keys.length > 0) await client.unlink(keys)
+    }
+  } finally {
+    client.destroy()
+  }
+}
