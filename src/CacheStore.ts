@@ -13,8 +13,10 @@
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import * as internalMemory from "./internal/memoryStore.js"
 
 /**
  * A store command that failed: the connection is down, the command timed out, the store
@@ -166,3 +168,44 @@ export interface Service {
  * @category tags
  */
 export class CacheStore extends Context.Tag("effect-request-cache/CacheStore")<CacheStore, Service>() {}
+
+/**
+ * Makes a store in this process's memory that behaves like a shared one: entries with expiry
+ * (by the `Clock`), a lock per key and events. Caches built on the same instance see each other's
+ * entries, locks and invalidations, as processes sharing a Redis do: for tests of code that runs
+ * on several processes, and of the two-tier cache itself.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { CacheStore, RequestCache } from "effect-request-cache"
+ *
+ * const program = Effect.gen(function* () {
+ *   const shared = Layer.succeed(CacheStore.CacheStore, yield* CacheStore.makeMemory)
+ *   const processA = RequestCache.layerStore().pipe(Layer.provide(shared))
+ *   const processB = RequestCache.layerStore().pipe(Layer.provide(shared))
+ *   return { processA, processB }
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMemory: Effect.Effect<Service> = internalMemory.makeMemory
+
+/**
+ * A store in this process's memory (see {@link makeMemory}), for tests of code that uses
+ * `RequestCache.layerStore`.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { CacheStore, RequestCache } from "effect-request-cache"
+ *
+ * const CacheTest = RequestCache.layerStore({ timeToLive: "1 minute" }).pipe(Layer.provide(CacheStore.layerMemory))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<CacheStore> = Layer.effect(CacheStore, internalMemory.makeMemory)

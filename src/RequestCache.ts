@@ -13,10 +13,12 @@ import type * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
+import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as CacheKey from "./CacheKey.js"
 import type * as CachePolicy from "./CachePolicy.js"
 import type { CacheStats } from "./CacheStats.js"
+import type { CacheStore } from "./CacheStore.js"
 import * as internal from "./internal/requestCache.js"
 
 /**
@@ -111,13 +113,102 @@ export declare namespace Namespace {
  */
 export interface Service {
   /**
-   * The namespace `name`, made on first use with the layer's policy and `overrides` on top.
-   * Throws a `CachePolicyError` if the name is in use with another policy.
+   * The namespace `name`, made on first use with the layer's policy and `overrides` on top, and
+   * `schema` to keep its entries in a store (layers without a store ignore it). Throws a
+   * `CachePolicyError` if the name is in use with another policy or schema.
    */
-  readonly namespace: (name: string, overrides?: CachePolicy.Options<never>) => Namespace
+  readonly namespace: (name: string, overrides?: CachePolicy.Options<never>, schema?: NamespaceSchema) => Namespace
   readonly invalidateAll: Effect.Effect<void>
   readonly stats: Effect.Effect<CacheStats>
   readonly statsFor: (name: string) => Effect.Effect<CacheStats>
+}
+
+/**
+ * How a namespace's entries are encoded for a store, as the service receives it (the `schema` of
+ * `cached`, with its types erased).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import type { RequestCache } from "effect-request-cache"
+ *
+ * const schema = { success: Schema.Number } as unknown as RequestCache.NamespaceSchema
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface NamespaceSchema {
+  readonly success: Schema.Schema<unknown, unknown>
+  readonly failure?: Schema.Schema<unknown, unknown> | undefined
+}
+
+/**
+ * How a cached function's values (`success`) and cached typed failures (`failure`) are encoded
+ * for a store: Effect `Schema`s whose encoded side is JSON. Without it a namespace stays in
+ * memory, even under `RequestCache.layerStore`. Typed failures outside `failure` (or all of them,
+ * without it) are cached in memory only.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import type { RequestCache } from "effect-request-cache"
+ *
+ * class User extends Schema.Class<User>("User")({ id: Schema.Number, name: Schema.String }) {}
+ * class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: Schema.Number }) {}
+ *
+ * const schema: RequestCache.CachedSchema<User, { readonly id: number; readonly name: string }, NotFound, { readonly _tag: "NotFound"; readonly id: number }> = {
+ *   success: User,
+ *   failure: NotFound
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CachedSchema<A, SI = unknown, FE = never, FI = unknown> {
+  readonly success: Schema.Schema<A, SI>
+  readonly failure?: Schema.Schema<FE, FI> | undefined
+}
+
+/**
+ * The options of {@link RequestCache.layerStore}: the policy (`timeToLive`, `jitter`,
+ * `staleWhileRevalidate`, `cacheErrors`, `errorTimeToLive` say how long entries are fresh in the
+ * store; `capacity` bounds the namespaces kept in memory and each first tier), the first tier
+ * (`l1`) and the lock (`lockTimeout`).
+ *
+ * @example
+ * ```ts
+ * import type { RequestCache } from "effect-request-cache"
+ *
+ * const options: RequestCache.StoreOptions = {
+ *   timeToLive: "5 minutes",
+ *   staleWhileRevalidate: "1 minute",
+ *   l1: { capacity: 1_000, timeToLive: "5 seconds" },
+ *   lockTimeout: "5 seconds"
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StoreOptions extends CachePolicy.Options {
+  /**
+   * The in-memory first tier of each store namespace: `capacity` entries (default 1,000, at most
+   * the namespace's `capacity`), each kept at most `timeToLive` (default 5 seconds) before the
+   * store is asked again: the bound on how stale a process's copy can be when an invalidation
+   * from another process does not reach it.
+   */
+  readonly l1?: {
+    readonly capacity?: number | undefined
+    readonly timeToLive?: Duration.DurationInput | undefined
+  } | undefined
+  /**
+   * With a shared store (Redis): how long a process holds a key's lock while it runs the lookup,
+   * and how long the others wait for its result before running the lookup themselves. Default 5
+   * seconds.
+   */
+  readonly lockTimeout?: Duration.DurationInput | undefined
 }
 
 /**
@@ -157,7 +248,15 @@ export interface EntryOptions {
  * @since 0.1.0
  * @category models
  */
-export interface CachedOptions<Args extends ReadonlyArray<unknown>, A, E, R> {
+export interface CachedOptions<
+  Args extends ReadonlyArray<unknown>,
+  A,
+  E,
+  R,
+  SI = unknown,
+  FE extends E = E,
+  FI = unknown
+> {
   /** The namespace: its own LRU, the label of its stats and metrics. */
   readonly name: string
   readonly lookup: (...args: Args) => Effect.Effect<A, E, R>
@@ -165,6 +264,11 @@ export interface CachedOptions<Args extends ReadonlyArray<unknown>, A, E, R> {
   readonly key?: ((...args: Args) => unknown) | undefined
   /** This namespace's policy, on top of the layer's (its own capacity, time to live...). */
   readonly policy?: CachePolicy.Options<E> | undefined
+  /**
+   * How values and typed failures are encoded for a store (`RequestCache.layerStore`). Without
+   * it this namespace stays in memory.
+   */
+  readonly schema?: CachedSchema<A, SI, FE, FI> | undefined
 }
 
 /**
@@ -213,7 +317,8 @@ export interface Cached<Args extends ReadonlyArray<unknown>, A, E, R> {
 
 /**
  * The cache service. Provide it with {@link RequestCache.layer} (in memory),
- * {@link RequestCache.layerConfig} or {@link RequestCache.layerDisabled} (tests).
+ * {@link RequestCache.layerConfig}, {@link RequestCache.layerStore} (on a `CacheStore`) or
+ * {@link RequestCache.layerDisabled} (tests).
  *
  * @example
  * ```ts
@@ -269,6 +374,81 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
     .layerConfig as (
       config: Config.Config<CachePolicy.Options>
     ) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError | ConfigError.ConfigError>
+
+  /**
+   * The cache on the `CacheStore` provided (`KeyValueStoreStore.layer`, `CacheStore.layerMemory`,
+   * a Redis store), with a small in-memory first tier (`l1`) in front of it. Cached functions
+   * with a `schema` keep their entries in the store, with their expiry, stale window and cached
+   * failures; those without stay in memory (the layer logs it once per namespace). A store that
+   * is down, slow or returns what does not decode never fails a caller: the cache logs, counts
+   * `storeErrors` and serves from memory or runs the lookup. With a shared store (`coordination`),
+   * one process runs the lookup of a missing key while the others wait for its result, and every
+   * write and invalidation drops the key from the other processes' first tiers.
+   *
+   * @example
+   * ```ts
+   * import { KeyValueStore } from "@effect/platform"
+   * import { Effect, Layer, Schema } from "effect"
+   * import { KeyValueStoreStore, RequestCache } from "effect-request-cache"
+   *
+   * const getPrice = RequestCache.cached({
+   *   name: "prices",
+   *   lookup: (symbol: string) => Effect.succeed(100 + symbol.length),
+   *   schema: { success: Schema.Number }
+   * })
+   *
+   * const CacheLive = RequestCache.layerStore({ timeToLive: "1 minute", l1: { timeToLive: "5 seconds" } }).pipe(
+   *   Layer.provide(KeyValueStoreStore.layer()),
+   *   Layer.provide(KeyValueStore.layerMemory)
+   * )
+   * const program = getPrice("AAPL").pipe(Effect.provide(CacheLive))
+   * ```
+   *
+   * @since 0.1.0
+   * @category layers
+   */
+  static readonly layerStore: (
+    options?: StoreOptions
+  ) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError, CacheStore> = internal.layerStore
+
+  /**
+   * {@link RequestCache.layerStore} with its options read from `Config`.
+   *
+   * @example
+   * ```ts
+   * import { Config } from "effect"
+   * import { CachePolicy, RequestCache } from "effect-request-cache"
+   *
+   * const CacheLive = RequestCache.layerStoreConfig(CachePolicy.config.pipe(Config.nested("cache")))
+   * ```
+   *
+   * @since 0.1.0
+   * @category layers
+   */
+  static readonly layerStoreConfig: (
+    config: Config.Config<StoreOptions>
+  ) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError | ConfigError.ConfigError, CacheStore> =
+    internal.layerStoreConfig
+
+  /**
+   * Builds the store-backed service in a scope (see {@link RequestCache.layerStore}).
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { CacheStore, RequestCache } from "effect-request-cache"
+   *
+   * const program = Effect.scoped(RequestCache.makeStore({ timeToLive: "1 minute" })).pipe(
+   *   Effect.provide(CacheStore.layerMemory)
+   * )
+   * ```
+   *
+   * @since 0.1.0
+   * @category constructors
+   */
+  static readonly makeStore: (
+    options?: StoreOptions
+  ) => Effect.Effect<Service, CachePolicy.CachePolicyError, CacheStore | Scope.Scope> = internal.makeStore
 
   /**
    * A cache that stores nothing: every call runs its lookup (stats count the misses). For tests
@@ -328,8 +508,16 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
    * @since 0.1.0
    * @category constructors
    */
-  static readonly cached: <Args extends ReadonlyArray<unknown>, A, E = never, R = never>(
-    options: CachedOptions<Args, A, E, R>
+  static readonly cached: <
+    Args extends ReadonlyArray<unknown>,
+    A,
+    E = never,
+    R = never,
+    SI = never,
+    FE extends E = never,
+    FI = never
+  >(
+    options: CachedOptions<Args, A, E, R, SI, FE, FI>
   ) => Cached<Args, A, E, R> = internal.cached
 
   /**

@@ -18,3 +18,6 @@ export { RequestCache } from "./RequestCache.js"
 
 /** @since 0.1.0 */
 export * as CacheStore from "./CacheStore.js"
+
+/** @since 0.1.0 */
+export * as KeyValueStoreStore from "./KeyValueStoreStore.js"

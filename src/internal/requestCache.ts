@@ -1,20 +1,34 @@
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import type { CacheStats } from "../CacheStats.js"
 import type * as CachePolicy from "../CachePolicy.js"
-import type { Cached, CachedOptions, EntryOptions, Lookup, Namespace, RequestCache, Service } from "../RequestCache.js"
+import { CacheStore } from "../CacheStore.js"
+import type {
+  Cached,
+  CachedOptions,
+  EntryOptions,
+  Lookup,
+  Namespace,
+  NamespaceSchema,
+  RequestCache,
+  Service,
+  StoreOptions
+} from "../RequestCache.js"
 import { argumentsKey, type MapKey, toMapKey } from "./cacheKey.js"
 import { type CacheHost, MemoryNamespace, Timed } from "./memoryNamespace.js"
 import { CachePolicyError, resolve, type ResolvedPolicy, samePolicy } from "./policy.js"
 import * as stats from "./stats.js"
+import { StoreNamespace } from "./storeNamespace.js"
 
 /** The service's key in a `Context` (the tag class in `RequestCache.ts` uses the same). */
 export const TypeId = "effect-request-cache/RequestCache"
@@ -93,6 +107,149 @@ export const layerConfig = (
   config: Config.Config<CachePolicy.Options>
 ): Layer.Layer<RequestCache, CachePolicy.CachePolicyError | ConfigError.ConfigError> =>
   Layer.scoped(tag, Effect.flatMap(config, make))
+
+// -----------------------------------------------------------------------------------------------
+// The cache on a store: a small in-memory first tier per namespace in front of a CacheStore
+
+const storeDefaults = { l1Capacity: 1_000, l1TimeToLive: 5_000, lockTimeout: 5_000 } as const
+
+const storeOptionError = (option: string, reason: string) => new CachePolicyError({ option, reason })
+
+const storeMillis = (option: string, input: unknown, fallback: number, allowInfinity: boolean) => {
+  if (input === undefined) return Effect.succeed(fallback)
+  const resolved = resolve(undefined, { timeToLive: input as Duration.DurationInput })
+  if (Either.isLeft(resolved)) return Effect.fail(storeOptionError(option, resolved.left.reason))
+  const ms = resolved.right.timeToLive
+  if (ms === 0) return Effect.fail(storeOptionError(option, "must be more than zero"))
+  if (!allowInfinity && ms === Infinity) return Effect.fail(storeOptionError(option, "must be finite"))
+  return Effect.succeed(ms)
+}
+
+/** Splits the store's own options from the policy's and validates them. */
+const resolveStoreOptions = (options: StoreOptions | undefined) =>
+  Effect.gen(function*() {
+    const { l1, lockTimeout, ...policy } = options ?? {}
+    if (l1 !== undefined && (typeof l1 !== "object" || l1 === null)) {
+      return yield* Effect.fail(storeOptionError("l1", "expected an object with capacity and timeToLive"))
+    }
+    for (const name of Object.keys(l1 ?? {})) {
+      if (name !== "capacity" && name !== "timeToLive") {
+        return yield* Effect.fail(storeOptionError(`l1.${name}`, "unknown option; the options are capacity, timeToLive"))
+      }
+    }
+    const l1Capacity = l1?.capacity ?? storeDefaults.l1Capacity
+    const capacity = resolve(undefined, { capacity: l1Capacity })
+    if (Either.isLeft(capacity)) return yield* Effect.fail(storeOptionError("l1.capacity", capacity.left.reason))
+    return {
+      policy: policy as CachePolicy.Options<never>,
+      l1Capacity,
+      l1TimeToLive: yield* storeMillis("l1.timeToLive", l1?.timeToLive, storeDefaults.l1TimeToLive, true),
+      lockTimeout: yield* storeMillis("lockTimeout", lockTimeout, storeDefaults.lockTimeout, false)
+    }
+  })
+
+/** An id for this cache instance: unique across processes (the owner of its locks). */
+const instanceId = (): string =>
+  typeof globalThis.crypto?.randomUUID === "function"
+    ? globalThis.crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`
+
+const sameSchema = (a: NamespaceSchema | undefined, b: NamespaceSchema | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.success === b.success && a.failure === b.failure)
+
+/** Builds the cache on the provided `CacheStore` in the current scope. */
+export const makeStore = (
+  options?: StoreOptions
+): Effect.Effect<Service, CachePolicy.CachePolicyError, CacheStore | Scope.Scope> =>
+  Effect.gen(function*() {
+    const resolved = yield* resolveStoreOptions(options)
+    const base = yield* resolve(resolved.policy)
+    const store = yield* CacheStore
+    const scope = yield* Effect.scope
+    const runtime = yield* Effect.runtime<never>()
+    const host: CacheHost = {
+      clock: yield* Effect.clock,
+      random: yield* Effect.random,
+      running: new Set(),
+      closed: false
+    }
+    const context = {
+      host,
+      store,
+      coordination: store.coordination,
+      id: instanceId(),
+      lockTimeout: resolved.lockTimeout,
+      l1TimeToLive: resolved.l1TimeToLive,
+      l1Capacity: resolved.l1Capacity,
+      scope
+    }
+    const namespaces = new Map<string, MemoryNamespace | StoreNamespace>()
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        host.closed = true
+        return Fiber.interruptAll(Array.from(host.running))
+      })
+    )
+    if (store.coordination !== undefined) {
+      yield* store.coordination.subscribe((event) => {
+        const namespace = namespaces.get(event.namespace)
+        if (namespace instanceof StoreNamespace) namespace.onEvent(event)
+      }).pipe(
+        Effect.catchAllCause((cause) =>
+          Effect.logWarning(
+            `RequestCache: cannot subscribe to the events of store ${store.name}; other processes' ` +
+              `changes reach this one only when its first tier expires`,
+            cause
+          )
+        )
+      )
+    }
+    const namespace = (name: string, overrides?: CachePolicy.Options<never>, schema?: NamespaceSchema): Namespace => {
+      const existing = namespaces.get(name)
+      if (existing !== undefined && overrides === undefined && schema === undefined) return existing
+      const policy = overrides === undefined ? base : orThrow(resolve(resolved.policy, overrides))
+      if (existing !== undefined) {
+        const existingSchema = existing instanceof StoreNamespace ? existing.schema : undefined
+        if (samePolicy(existing.policy, policy) && sameSchema(existingSchema, schema)) return existing
+        throw new CachePolicyError({
+          option: samePolicy(existing.policy, policy) ? "schema" : "policy",
+          reason: `namespace "${name}" is already in use with another ${
+            samePolicy(existing.policy, policy) ? "schema" : "policy"
+          }; give each cached function its own name`
+        })
+      }
+      let created: MemoryNamespace | StoreNamespace
+      if (schema === undefined) {
+        created = new MemoryNamespace(name, policy, host)
+        Runtime.runSync(runtime)(
+          Effect.logInfo(
+            `RequestCache: namespace "${name}" has no schema, so its entries stay in this process's memory ` +
+              `and are not shared through store ${store.name}; give its cached function a \`schema\` to store them`
+          )
+        )
+      } else {
+        created = new StoreNamespace(name, policy, schema, context)
+      }
+      namespaces.set(name, created)
+      return created
+    }
+    return {
+      namespace,
+      invalidateAll: Effect.forEach(namespaces.values(), (ns) => ns.invalidateAll, { discard: true }),
+      stats: Effect.sync(() => stats.sum(Array.from(namespaces.values(), (ns) => ns.unsafeStats()))),
+      statsFor: (name) =>
+        Effect.sync(() => namespaces.get(name)?.unsafeStats() ?? stats.make({ capacity: base.capacity }))
+    } satisfies Service
+  }) as Effect.Effect<Service, CachePolicy.CachePolicyError, CacheStore | Scope.Scope>
+
+export const layerStore = (
+  options?: StoreOptions
+): Layer.Layer<RequestCache, CachePolicy.CachePolicyError, CacheStore> => Layer.scoped(tag, makeStore(options))
+
+export const layerStoreConfig = (
+  config: Config.Config<StoreOptions>
+): Layer.Layer<RequestCache, CachePolicy.CachePolicyError | ConfigError.ConfigError, CacheStore> =>
+  Layer.scoped(tag, Effect.flatMap(config, makeStore))
 
 // -----------------------------------------------------------------------------------------------
 // The disabled cache: every call runs its lookup
@@ -189,10 +346,10 @@ export const statsFor = (name: string): Effect.Effect<CacheStats, never, Request
 // -----------------------------------------------------------------------------------------------
 // Cached functions
 
-export const cached = <Args extends ReadonlyArray<unknown>, A, E, R>(
-  options: CachedOptions<Args, A, E, R>
+export const cached = <Args extends ReadonlyArray<unknown>, A, E, R, SI, FE extends E, FI>(
+  options: CachedOptions<Args, A, E, R, SI, FE, FI>
 ): Cached<Args, A, E, R> => {
-  const { key: keyFn, lookup, name, policy } = options
+  const { key: keyFn, lookup, name, policy, schema } = options
   if (typeof name !== "string" || name.length === 0) {
     throw new CachePolicyError({ option: "name", reason: "expected a non-empty string naming the namespace" })
   }
@@ -203,6 +360,10 @@ export const cached = <Args extends ReadonlyArray<unknown>, A, E, R>(
     throw new CachePolicyError({ option: "key", reason: "expected a function of the arguments" })
   }
   const overrides = policy as CachePolicy.Options<never> | undefined
+  if (schema !== undefined && (typeof schema !== "object" || schema === null || !("success" in schema))) {
+    throw new CachePolicyError({ option: "schema", reason: "expected { success: Schema, failure?: Schema }" })
+  }
+  const namespaceSchema = schema as NamespaceSchema | undefined
   // A bad override is reported where the cached function is defined, not at its first call.
   if (overrides !== undefined) orThrow(resolve(undefined, overrides))
 
@@ -212,7 +373,9 @@ export const cached = <Args extends ReadonlyArray<unknown>, A, E, R>(
   const namespaceOf = (fiber: AnyFiber): Namespace => {
     const service = serviceOf(fiber)
     if (service !== lastService) {
-      lastNamespace = service.namespace(name, overrides)
+      lastNamespace = namespaceSchema === undefined
+        ? service.namespace(name, overrides)
+        : service.namespace(name, overrides, namespaceSchema)
       lastService = service
     }
     return lastNamespace!

@@ -1,0 +1,89 @@
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type { Service, StoreEvent } from "../CacheStore.js"
+
+interface Held {
+  readonly value: string
+  /** Milliseconds by the `Clock`; `Infinity`: never. */
+  readonly expiresAt: number
+}
+
+/** `namespace` and `key` in one string, injectively (the namespace's length comes first). */
+const slot = (namespace: string, key: string): string => `${namespace.length}:${namespace}:${key}`
+
+const live = (held: Held | undefined, now: number): held is Held => held !== undefined && now < held.expiresAt
+
+/**
+ * A store in this process's memory with the coordination of a shared store: a lock table and an
+ * event hub. Every cache built on the same instance sees the others' entries, locks and events,
+ * as processes sharing one Redis do.
+ */
+export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
+  const entries = new Map<string, Held>()
+  const locks = new Map<string, { readonly owner: string; readonly expiresAt: number }>()
+  const subscribers = new Set<(event: StoreEvent) => void>()
+  const namespaces = new Map<string, Set<string>>()
+  return {
+    name: "memory",
+    get: (namespace, key) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const id = slot(namespace, key)
+        const held = entries.get(id)
+        if (live(held, now)) return Option.some(held.value)
+        if (held !== undefined) entries.delete(id)
+        return Option.none()
+      }),
+    set: (namespace, key, value, timeToLive) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const id = slot(namespace, key)
+        entries.set(id, { value, expiresAt: timeToLive === Infinity ? Infinity : now + timeToLive })
+        let keys = namespaces.get(namespace)
+        if (keys === undefined) namespaces.set(namespace, keys = new Set())
+        keys.add(id)
+      }),
+    delete: (namespace, key) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const id = slot(namespace, key)
+        const held = entries.get(id)
+        entries.delete(id)
+        namespaces.get(namespace)?.delete(id)
+        return live(held, now)
+      }),
+    clear: (namespace) =>
+      Effect.sync(() => {
+        for (const id of namespaces.get(namespace) ?? []) entries.delete(id)
+        namespaces.delete(namespace)
+      }),
+    coordination: {
+      acquire: (namespace, key, owner, timeToLive) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          const id = slot(namespace, key)
+          const held = locks.get(id)
+          if (held !== undefined && now < held.expiresAt) return false
+          locks.set(id, { owner, expiresAt: now + timeToLive })
+          return true
+        }),
+      release: (namespace, key, owner) =>
+        Effect.sync(() => {
+          const id = slot(namespace, key)
+          if (locks.get(id)?.owner === owner) locks.delete(id)
+        }),
+      publish: (event) =>
+        Effect.sync(() => {
+          for (const subscriber of Array.from(subscribers)) {
+            try {
+              subscriber(event)
+            } catch {
+              // One subscriber's failure is not the publisher's.
+            }
+          }
+        }),
+      subscribe: (onEvent) =>
+        Effect.asVoid(Effect.acquireRelease(
+          Effect.sync(() => subscribers.add(onEvent)),
+          () => Effect.sync(() => subscribers.delete(onEvent))
+        ))
+    }
+  }
+})

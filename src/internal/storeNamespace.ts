@@ -1,0 +1,543 @@
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import type { CacheStats } from "../CacheStats.js"
+import type { Coordination, Service as StoreService, StoreEvent } from "../CacheStore.js"
+import type { Lookup, Namespace } from "../RequestCache.js"
+import type { MapKey } from "./cacheKey.js"
+import { type CacheHost, MemoryNamespace, Timed } from "./memoryNamespace.js"
+import { metricName } from "./metrics.js"
+import type { ResolvedPolicy } from "./policy.js"
+import type * as stats from "./stats.js"
+import { type EntryCodec, type EntrySchema, fromStoreKey, makeCodec, type StoredEntry, toStoreKey } from "./storeEntry.js"
+
+type AnyExit = Exit.Exit<unknown, unknown>
+type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
+
+/** What the store-backed namespaces of one cache share. */
+export interface StoreContext {
+  readonly host: CacheHost
+  readonly store: StoreService
+  readonly coordination: Coordination | undefined
+  /** This cache instance's id: the owner of its locks, the origin of its events. */
+  readonly id: string
+  /** How long a lock lives, and how long a caller waits for another process's load (ms). */
+  readonly lockTimeout: number
+  /** The first tier's bound on how long it keeps an entry without asking the store (ms). */
+  readonly l1TimeToLive: number
+  readonly l1Capacity: number
+  /** The cache's scope: background refreshes run in it. */
+  readonly scope: Scope.Scope
+}
+
+/** A lookup in flight whose result goes to the store; an invalidation of its key cancels the write. */
+interface Writer {
+  cancelled: boolean
+}
+
+/** A caller waiting for another process's load of a key (woken by any event on that key). */
+interface Waiter {
+  fired: boolean
+  resume: (() => void) | undefined
+}
+
+/** Logs a burst of store errors once: the first, then at most one line per interval. */
+const WARNING_INTERVAL = 10_000
+
+const NONE: Option.Option<never> = Option.none()
+
+/**
+ * A namespace whose entries live in a `CacheStore`, with a small in-memory first tier (L1) in
+ * front. The L1 is a `MemoryNamespace` (its own capacity and time to live; single flight within
+ * the process comes from it) whose lookup goes through the store: on an L1 miss the store is read;
+ * a fresh entry comes back as a `Timed` with its own expiry (capped by the L1's time to live); a
+ * stale one inside its window is served while one refresh runs; a missing one is loaded by one
+ * process cluster-wide (with `Coordination`: the lock holder runs the lookup, the others wait for
+ * its `set` event, bounded) and written back. A store that fails is logged, counted and bypassed:
+ * no caller sees a store error.
+ */
+export class StoreNamespace implements Namespace {
+  readonly l1: MemoryNamespace
+  readonly codec: EntryCodec
+  private readonly writers = new Map<string, Set<Writer>>()
+  private readonly waiters = new Map<string, Set<Waiter>>()
+  /** Background refreshes in flight in this process, by store key. */
+  private readonly refreshing = new Set<string>()
+  private readonly metrics: Record<stats.Counter, (by: number) => void>
+  private lastWarning = -Infinity
+  private suppressed = 0
+
+  constructor(
+    readonly name: string,
+    readonly policy: ResolvedPolicy,
+    readonly schema: EntrySchema,
+    private readonly context: StoreContext
+  ) {
+    // Every entry reaches the L1 as a `Timed` (its expiry from the store, capped by the L1's time
+    // to live): the policy's own times only matter for the store's envelope. Stale entries are
+    // served by this class, not by the L1, so the L1 has no window of its own; failures that the
+    // policy caches come as `Timed` failures, so the L1 caches none by itself.
+    this.l1 = new MemoryNamespace(name, {
+      capacity: Math.min(context.l1Capacity, policy.capacity),
+      timeToLive: context.l1TimeToLive,
+      jitter: 0,
+      staleWhileRevalidate: 0,
+      errorTimeToLive: context.l1TimeToLive,
+      cacheErrors: undefined
+    }, context.host)
+    this.codec = makeCodec(schema)
+    const metrics: Record<string, (by: number) => void> = {}
+    for (const counter of Object.keys(this.l1.counts) as Array<stats.Counter>) {
+      const metric = Metric.counter(metricName(counter)).pipe(Metric.tagged("namespace", name))
+      metrics[counter] = (by) => metric.unsafeUpdate(by, [])
+    }
+    this.metrics = metrics as Record<stats.Counter, (by: number) => void>
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The Namespace interface
+
+  get(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>, caller: AnyFiber): Effect.Effect<unknown, unknown> {
+    return this.l1.get(key, this.throughStore, [key, lookup, args], caller)
+  }
+
+  refresh(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>, caller: AnyFiber): Effect.Effect<unknown, unknown> {
+    return this.l1.refresh(key, this.runNow, [key, lookup, args], caller)
+  }
+
+  set(key: MapKey, value: unknown, timeToLive?: number): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const storeKey = toStoreKey(key)
+      this.cancelWriters(storeKey)
+      return Effect.flatMap(this.freshness(Exit.succeed(value), timeToLive), ({ freshUntil, staleUntil }) => {
+        const now = this.now()
+        this.l1.unsafeSet(key, value, 0, Math.min(freshUntil, now + this.context.l1TimeToLive) - now)
+        return this.write(storeKey, Exit.succeed(value), freshUntil, staleUntil)
+      })
+    })
+  }
+
+  peek(key: MapKey): Effect.Effect<Option.Option<unknown>> {
+    return Effect.suspend(() => {
+      const local = this.l1.unsafePeek(key)
+      if (Option.isSome(local)) return Effect.succeed(local)
+      return Effect.map(this.read(toStoreKey(key)), (found) => {
+        if (Option.isNone(found)) return NONE
+        const entry = found.value
+        return entry.exit._tag === "Success" && this.now() < entry.staleUntil ? Option.some(entry.exit.value) : NONE
+      })
+    })
+  }
+
+  invalidate(key: MapKey): Effect.Effect<boolean> {
+    return Effect.suspend(() => {
+      const storeKey = toStoreKey(key)
+      this.cancelWriters(storeKey)
+      const local = this.l1.unsafeInvalidate(key)
+      return this.attempt(this.context.store.delete(this.name, storeKey), "delete", false).pipe(
+        Effect.zipLeft(this.publish({ kind: "delete", namespace: this.name, key: storeKey, origin: this.context.id })),
+        Effect.map((remote) => local || remote)
+      )
+    })
+  }
+
+  readonly invalidateAll: Effect.Effect<void> = Effect.suspend(() => {
+    for (const writers of this.writers.values()) for (const writer of writers) writer.cancelled = true
+    this.l1.unsafeInvalidateAll()
+    return this.attempt(this.context.store.clear(this.name), "clear", undefined).pipe(
+      Effect.zipRight(this.publish({ kind: "clear", namespace: this.name, origin: this.context.id }))
+    )
+  })
+
+  readonly stats: Effect.Effect<CacheStats> = Effect.sync(() => this.l1.unsafeStats())
+
+  unsafeStats(): CacheStats {
+    return this.l1.unsafeStats()
+  }
+
+  /** Another process (or this one) changed the shared cache. */
+  onEvent(event: StoreEvent): void {
+    const foreign = event.origin !== this.context.id
+    if (event.kind === "clear" || event.key === undefined) {
+      if (foreign) {
+        for (const writers of this.writers.values()) for (const writer of writers) writer.cancelled = true
+        this.l1.unsafeInvalidateAll()
+      }
+      for (const key of Array.from(this.waiters.keys())) this.wake(key)
+      return
+    }
+    if (foreign) {
+      // A newer value was written, or the key invalidated, elsewhere: this process's copy goes.
+      if (event.kind === "delete") this.cancelWriters(event.key)
+      try {
+        this.l1.unsafeInvalidate(fromStoreKey(event.key))
+      } catch {
+        // Not a key this cache wrote (a malformed event): nothing of ours to drop.
+      }
+    }
+    this.wake(event.key)
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The L1's lookups
+
+  /** The L1's lookup on a get: read the store, load on a miss. */
+  private readonly throughStore = ((key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>) =>
+    this.load(key, lookup, args)) as unknown as Lookup
+
+  /** The L1's lookup on an explicit refresh: run the lookup now and write its result. */
+  private readonly runNow = ((key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>) =>
+    Effect.suspend(() => {
+      const storeKey = toStoreKey(key)
+      const writer = this.addWriter(storeKey)
+      return this.runAndWrite(storeKey, lookup, args, writer, false).pipe(
+        Effect.ensuring(Effect.sync(() => this.removeWriter(storeKey, writer)))
+      )
+    })) as unknown as Lookup
+
+  private load(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown> {
+    return Effect.suspend(() => {
+      const storeKey = toStoreKey(key)
+      const writer = this.addWriter(storeKey)
+      return Effect.flatMap(this.read(storeKey), (found) => {
+        if (Option.isSome(found)) {
+          const entry = found.value
+          const now = this.now()
+          if (now < entry.freshUntil) {
+            this.served("hits", entry)
+            return Effect.succeed(this.timed(entry, now))
+          }
+          if (entry.exit._tag === "Success" && now < entry.staleUntil) {
+            this.served("staleHits", entry)
+            return Effect.as(this.refreshInBackground(key, storeKey, lookup, args), this.timed(entry, now))
+          }
+        }
+        return this.loadMissing(storeKey, lookup, args, writer, false)
+      }).pipe(Effect.ensuring(Effect.sync(() => this.removeWriter(storeKey, writer))))
+    })
+  }
+
+  /**
+   * Nothing usable in the store: with coordination, one process (the lock's holder) runs the
+   * lookup while the others wait for its result; without, this process runs it.
+   */
+  private loadMissing(
+    storeKey: string,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    writer: Writer,
+    refresh: boolean
+  ): Effect.Effect<unknown, unknown> {
+    const coordination = this.context.coordination
+    if (coordination === undefined) return this.runAndWrite(storeKey, lookup, args, writer, refresh)
+    const { id, lockTimeout } = this.context
+    // Listening before trying the lock: the holder's event cannot slip between the two.
+    const waiter = this.listen(storeKey)
+    const acquire = this.attempt(coordination.acquire(this.name, storeKey, id, lockTimeout), "acquire", undefined)
+    return Effect.flatMap(acquire, (acquired) => {
+      if (acquired !== false) {
+        this.unlisten(storeKey, waiter)
+        // Holding the lock (or the store cannot say): run the lookup. Waiters elsewhere are woken
+        // by the `set`, or by a `delete` when there is nothing to share (a failure, interrupted).
+        const state = { published: false }
+        const run = this.runAndWrite(storeKey, lookup, args, writer, refresh, state)
+        if (acquired === undefined) return run
+        return run.pipe(Effect.ensuring(
+          this.attempt(coordination.release(this.name, storeKey, id), "release", undefined).pipe(
+            Effect.zipRight(Effect.suspend(() =>
+              state.published
+                ? Effect.void
+                : this.publish({ kind: "delete", namespace: this.name, key: storeKey, origin: id })
+            ))
+          )
+        ))
+      }
+      // Another process is loading: take its result from the store once it says so (or the lock
+      // lapses); run the lookup here only if it never comes.
+      return this.readFresh(storeKey).pipe(
+        Effect.flatMap((ready) =>
+          Option.isSome(ready)
+            ? Effect.succeed(ready)
+            : Effect.zipRight(this.wait(waiter, lockTimeout), this.readFresh(storeKey))
+        ),
+        Effect.ensuring(Effect.sync(() => this.unlisten(storeKey, waiter))),
+        Effect.flatMap((ready) => {
+          if (Option.isNone(ready)) return this.runAndWrite(storeKey, lookup, args, writer, refresh)
+          if (!refresh) this.served("coalesced", ready.value)
+          return Effect.succeed(this.timed(ready.value, this.now()))
+        })
+      )
+    })
+  }
+
+  /** The store's entry of a key if it is fresh now. */
+  private readFresh(storeKey: string): Effect.Effect<Option.Option<StoredEntry>> {
+    return Effect.map(this.read(storeKey), (found) =>
+      Option.isSome(found) && this.now() < found.value.freshUntil ? found : NONE)
+  }
+
+  /**
+   * Runs the lookup and writes what the policy keeps (a value; a typed failure that `cacheErrors`
+   * caches, unless this is a refresh: a failed refresh keeps the stale value). Returns the `Timed`
+   * result for the L1, or the failure as it is.
+   */
+  private runAndWrite(
+    storeKey: string,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    writer: Writer,
+    refresh: boolean,
+    state?: { published: boolean }
+  ): Effect.Effect<unknown, unknown> {
+    let effect: Effect.Effect<unknown, unknown, unknown>
+    try {
+      effect = lookup(...(args as ReadonlyArray<never>))
+    } catch (error) {
+      effect = Effect.die(error)
+    }
+    return Effect.flatMap(Effect.exit(effect as Effect.Effect<unknown, unknown>), (result) => {
+      let exit: AnyExit = result
+      let timeToLive: number | undefined
+      let absolute = false
+      if (exit._tag === "Success" && exit.value instanceof Timed) {
+        // A lookup that sets its own expiry (`RequestCache.get` with a time to live).
+        timeToLive = exit.value.timeToLive
+        absolute = exit.value.absolute
+        exit = exit.value.exit
+      }
+      const cached = exit._tag === "Success" ||
+        (!refresh && exit.cause._tag === "Fail" && this.cachesError(exit.cause.error))
+      if (!cached) return exit
+      const own = timeToLive === undefined ? undefined : absolute ? timeToLive - this.now() : timeToLive
+      return Effect.flatMap(this.freshness(exit, own), ({ freshUntil, staleUntil }) => {
+        const timed = new Timed(exit, Math.min(freshUntil, this.now() + this.context.l1TimeToLive), true)
+        if (writer.cancelled) return Effect.succeed(timed)
+        return Effect.as(this.write(storeKey, exit, freshUntil, staleUntil, state), timed)
+      })
+    })
+  }
+
+  /** One refresh per key in this process (and, under the lock, in the cluster), in the cache's scope. */
+  private refreshInBackground(
+    key: MapKey,
+    storeKey: string,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>
+  ): Effect.Effect<void> {
+    if (this.refreshing.has(storeKey) || this.context.host.closed) return Effect.void
+    this.refreshing.add(storeKey)
+    const writer = this.addWriter(storeKey)
+    const refresh = Effect.exit(this.loadMissing(storeKey, lookup, args, writer, true)).pipe(
+      Effect.flatMap((exit) =>
+        Effect.sync(() => {
+          if (exit._tag === "Failure") {
+            if (!Cause.isInterruptedOnly(exit.cause)) this.count("refreshFailures")
+            return
+          }
+          this.count("refreshes")
+          const timed = exit.value
+          if (!writer.cancelled && timed instanceof Timed && timed.exit._tag === "Success") {
+            this.l1.unsafeSet(key, timed.exit.value, 0, Math.max(0, timed.timeToLive - this.now()))
+          }
+        })
+      ),
+      Effect.ensuring(Effect.sync(() => {
+        this.refreshing.delete(storeKey)
+        this.removeWriter(storeKey, writer)
+      }))
+    )
+    // Forked from the L1's load fiber, so the refresh has the caller's context; the cache's scope
+    // owns it, so it outlives that fiber and ends with the cache.
+    return Effect.asVoid(Effect.forkIn(refresh, this.context.scope))
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The store, with every fault caught
+
+  private read(storeKey: string): Effect.Effect<Option.Option<StoredEntry>> {
+    return Effect.flatMap(
+      this.attempt(this.context.store.get(this.name, storeKey), "get", NONE),
+      (found) => {
+        if (Option.isNone(found)) return Effect.succeed(NONE)
+        const decoded = this.codec.decode(found.value)
+        if (Either.isLeft(decoded)) {
+          // Treated as a miss; the next write replaces it.
+          return Effect.as(this.storeError("decode", `the entry of key ${storeKey} ${decoded.left}`), NONE)
+        }
+        return Effect.succeed(Option.some(decoded.right))
+      }
+    )
+  }
+
+  private write(
+    storeKey: string,
+    exit: AnyExit,
+    freshUntil: number,
+    staleUntil: number,
+    state?: { published: boolean }
+  ): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const encoded = this.codec.encode(exit, freshUntil, staleUntil)
+      if (Either.isLeft(encoded)) {
+        // A typed failure outside the failure schema stays in this process's memory; a value
+        // that does not encode is a mistake worth a warning.
+        return exit._tag === "Success" ? this.storeError("encode", encoded.left) : Effect.void
+      }
+      const timeToLive = staleUntil === Infinity ? Infinity : staleUntil - this.now()
+      if (timeToLive <= 0) return Effect.void
+      return this.attempt(this.context.store.set(this.name, storeKey, encoded.right, timeToLive), "set", false).pipe(
+        Effect.flatMap((written) => {
+          if (written === false) return Effect.void
+          if (state !== undefined) state.published = true
+          return this.publish({ kind: "set", namespace: this.name, key: storeKey, origin: this.context.id })
+        })
+      )
+    })
+  }
+
+  private publish(event: StoreEvent): Effect.Effect<void> {
+    const coordination = this.context.coordination
+    return coordination === undefined ? Effect.void : this.attempt(coordination.publish(event), "publish", undefined)
+  }
+
+  /** A store command whose failure (or defect) is logged and counted, and gives `fallback`. */
+  private attempt<A, F>(effect: Effect.Effect<A, unknown>, operation: string, fallback: F): Effect.Effect<A | F> {
+    return Effect.catchAllCause(effect, (cause) => {
+      if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause) as Effect.Effect<never>
+      const failure = Cause.squash(cause)
+      const reason = failure instanceof Error ? failure.message : String(failure)
+      return Effect.as(this.storeError(operation, reason), fallback)
+    })
+  }
+
+  private storeError(operation: string, reason: string): Effect.Effect<void> {
+    this.count("storeErrors")
+    const now = this.now()
+    if (now - this.lastWarning < WARNING_INTERVAL) {
+      this.suppressed++
+      return Effect.void
+    }
+    const more = this.suppressed > 0 ? ` (and ${this.suppressed} more store errors since the last warning)` : ""
+    this.lastWarning = now
+    this.suppressed = 0
+    return Effect.logWarning(
+      `RequestCache: store ${this.context.store.name}, namespace "${this.name}": ${operation} failed: ${reason}; ` +
+        `serving from memory or running the lookup instead${more}`
+    )
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private now(): number {
+    return this.context.host.clock.unsafeCurrentTimeMillis()
+  }
+
+  /** The L1's copy of a store entry: the store's expiry, capped by the L1's time to live. */
+  private timed(entry: StoredEntry, now: number): Timed {
+    return new Timed(entry.exit, Math.min(entry.freshUntil, now + this.context.l1TimeToLive), true)
+  }
+
+  /** When a new entry stops being fresh and leaves its stale window, by the policy. */
+  private freshness(
+    exit: AnyExit,
+    timeToLive: number | undefined
+  ): Effect.Effect<{ readonly freshUntil: number; readonly staleUntil: number }> {
+    const policy = this.policy
+    const failure = exit._tag === "Failure"
+    const build = (draw: number) => {
+      const now = this.now()
+      const ttl = timeToLive ?? (failure ? policy.errorTimeToLive : policy.timeToLive)
+      const freshUntil = ttl === Infinity ? Infinity : now + ttl + draw * policy.jitter
+      return { freshUntil, staleUntil: failure ? freshUntil : freshUntil + policy.staleWhileRevalidate }
+    }
+    return policy.jitter > 0 && timeToLive === undefined
+      ? Effect.map(this.context.host.random.next, build)
+      : Effect.sync(() => build(0))
+  }
+
+  private cachesError(error: unknown): boolean {
+    const cacheErrors = this.policy.cacheErrors
+    if (cacheErrors === undefined) return false
+    try {
+      return cacheErrors(error) === true
+    } catch {
+      return false
+    }
+  }
+
+  /**
+   * The L1 counted a miss and will count a load for a caller that the store served: count what
+   * it was instead (a hit, a stale hit, or a caller that joined another process's load).
+   */
+  private served(as: "hits" | "staleHits" | "coalesced", entry: StoredEntry): void {
+    this.count("misses", -1)
+    this.count("loads", -1)
+    if (entry.exit._tag === "Failure") this.count("loadFailures", -1)
+    this.count(as)
+  }
+
+  private count(counter: stats.Counter, by = 1): void {
+    this.l1.counts[counter] += by
+    this.metrics[counter](by)
+  }
+
+  private addWriter(storeKey: string): Writer {
+    const writer: Writer = { cancelled: false }
+    let writers = this.writers.get(storeKey)
+    if (writers === undefined) this.writers.set(storeKey, writers = new Set())
+    writers.add(writer)
+    return writer
+  }
+
+  private removeWriter(storeKey: string, writer: Writer): void {
+    const writers = this.writers.get(storeKey)
+    if (writers !== undefined && writers.delete(writer) && writers.size === 0) this.writers.delete(storeKey)
+  }
+
+  /** A write or invalidation of a key wins over the lookups of it still in flight. */
+  private cancelWriters(storeKey: string): void {
+    const writers = this.writers.get(storeKey)
+    if (writers !== undefined) for (const writer of writers) writer.cancelled = true
+  }
+
+  private listen(storeKey: string): Waiter {
+    const waiter: Waiter = { fired: false, resume: undefined }
+    let waiters = this.waiters.get(storeKey)
+    if (waiters === undefined) this.waiters.set(storeKey, waiters = new Set())
+    waiters.add(waiter)
+    return waiter
+  }
+
+  private unlisten(storeKey: string, waiter: Waiter): void {
+    const waiters = this.waiters.get(storeKey)
+    if (waiters !== undefined && waiters.delete(waiter) && waiters.size === 0) this.waiters.delete(storeKey)
+  }
+
+  private wake(storeKey: string): void {
+    const waiters = this.waiters.get(storeKey)
+    if (waiters === undefined) return
+    this.waiters.delete(storeKey)
+    for (const waiter of waiters) {
+      waiter.fired = true
+      waiter.resume?.()
+    }
+  }
+
+  /** Waits until the waiter is woken, at most `timeout` ms. */
+  private wait(waiter: Waiter, timeout: number): Effect.Effect<void> {
+    const woken = Effect.async<void>((resume) => {
+      if (waiter.fired) return resume(Effect.void)
+      waiter.resume = () => resume(Effect.void)
+      return Effect.sync(() => {
+        waiter.resume = undefined
+      })
+    })
+    return Effect.asVoid(Effect.timeoutOption(woken, timeout))
+  }
+}

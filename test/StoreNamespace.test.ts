@@ -1,0 +1,423 @@
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Context,
+  Deferred,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Logger,
+  Option,
+  Schema,
+  Scope,
+  TestClock
+} from "effect"
+import { CacheStore, RequestCache } from "../src/index.js"
+
+class User extends Schema.Class<User>("User")({ id: Schema.Number, name: Schema.String }) {}
+class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: Schema.Number }) {}
+class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", {}) {}
+
+/** Yields to the scheduler until `condition` holds: no clock, no sleeping. */
+const eventually = (condition: () => boolean) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 10_000 && !condition(); i++) yield* Effect.yieldNow()
+    if (!condition()) return yield* Effect.dieMessage("condition never held")
+  })
+
+let unique = 0
+const fresh = (prefix: string) => `${prefix}-${++unique}`
+
+/** A cached function over users that counts its lookups; `gate` holds them until opened. */
+const usersFunction = (
+  name: string,
+  options: { readonly gate?: Deferred.Deferred<void>; readonly policy?: RequestCache.CachedOptions<[number], User, NotFound>["policy"] } = {}
+) => {
+  const state = { runs: 0 }
+  const get = RequestCache.cached({
+    name,
+    lookup: (id: number) =>
+      Effect.gen(function*() {
+        state.runs++
+        if (options.gate !== undefined) yield* Deferred.await(options.gate)
+        if (id < 0) return yield* new NotFound({ id })
+        return new User({ id, name: `user ${id}-${state.runs}` })
+      }),
+    schema: { success: User, failure: NotFound },
+    policy: options.policy
+  })
+  return { get, state }
+}
+
+/** One "process": a cache on the shared store, built in the test's scope. */
+const process = (store: CacheStore.Service, options?: RequestCache.StoreOptions) =>
+  Layer.build(RequestCache.layerStore(options).pipe(Layer.provide(Layer.succeed(CacheStore.CacheStore, store))))
+
+const inside = <A, E, R>(context: Context.Context<RequestCache>) => (effect: Effect.Effect<A, E, R>) =>
+  Effect.provide(effect, context)
+
+/** A store whose every command fails, as a Redis that is down. */
+const downStore: CacheStore.Service = (() => {
+  const down = (operation: string) => Effect.fail(new CacheStore.CacheStoreError({ operation, reason: "connection refused" }))
+  return {
+    name: "down",
+    get: () => down("get"),
+    set: () => down("set"),
+    delete: () => down("delete"),
+    clear: () => down("clear"),
+    coordination: {
+      acquire: () => down("acquire"),
+      release: () => down("release"),
+      publish: () => down("publish"),
+      subscribe: () => down("subscribe")
+    }
+  }
+})()
+
+describe("Stores: values, failures and expiry through the store", () => {
+  it.scoped("a value loaded by one process is a hit in another, decoded by its schema", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store)
+      const b = yield* process(store)
+      const { get, state } = usersFunction(fresh("users"))
+      const first = yield* get(1).pipe(inside(a))
+      const second = yield* get(1).pipe(inside(b))
+      expect(state.runs).toBe(1)
+      expect(second).toBeInstanceOf(User)
+      expect(second).toEqual(first)
+      expect(yield* get.stats.pipe(inside(b))).toMatchObject({ hits: 1, misses: 0, loads: 0 })
+      expect(yield* get.stats.pipe(inside(a))).toMatchObject({ hits: 0, misses: 1, loads: 1 })
+    }))
+
+  it.scoped("a cached typed failure comes back with its _tag, decoded by the failure schema", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store, { cacheErrors: true })
+      const b = yield* process(store, { cacheErrors: true })
+      const { get, state } = usersFunction(fresh("users"))
+      const first = yield* Effect.flip(get(-1).pipe(inside(a)))
+      const second = yield* Effect.flip(get(-1).pipe(inside(b)))
+      expect(state.runs).toBe(1)
+      expect(second).toBeInstanceOf(NotFound)
+      expect(second._tag).toBe("NotFound")
+      expect(second).toEqual(first)
+    }))
+
+  it.scoped("failures that the policy does not cache are not stored", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store)
+      const b = yield* process(store)
+      const { get, state } = usersFunction(fresh("users"))
+      yield* Effect.flip(get(-1).pipe(inside(a)))
+      yield* Effect.flip(get(-1).pipe(inside(b)))
+      expect(state.runs).toBe(2)
+    }))
+
+  it.scoped("expiry survives the round trip: the entry is fresh in another process until its time to live ends", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store, { timeToLive: "1 minute" })
+      const b = yield* process(store, { timeToLive: "1 minute" })
+      const { get, state } = usersFunction(fresh("users"))
+      yield* get(1).pipe(inside(a))
+      yield* TestClock.adjust("59 seconds")
+      yield* get(1).pipe(inside(b))
+      expect(state.runs).toBe(1)
+      yield* TestClock.adjust("1 second")
+      yield* get(1).pipe(inside(b))
+      expect(state.runs).toBe(2)
+    }))
+
+  it.scoped("the first tier asks the store again after its own time to live", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store, { l1: { timeToLive: "5 seconds" } })
+      const name = fresh("users")
+      const { get, state } = usersFunction(name)
+      yield* get(1).pipe(inside(a))
+      // Written behind the cache's back (no event): the L1 keeps its copy until its TTL ends.
+      const other = new User({ id: 1, name: "changed" })
+      const envelope = JSON.stringify({ v: 1, kind: "success", value: { id: 1, name: "changed" }, freshUntil: null, staleUntil: null })
+      yield* store.set(name, "n1", envelope, Infinity)
+      expect((yield* get(1).pipe(inside(a))).name).toBe("user 1-1")
+      yield* TestClock.adjust("5 seconds")
+      expect(yield* get(1).pipe(inside(a))).toEqual(other)
+      expect(state.runs).toBe(1)
+    }))
+
+  it.scoped("set, peek and invalidate go through the store", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store)
+      const b = yield* process(store)
+      const { get, state } = usersFunction(fresh("users"))
+      const ada = new User({ id: 7, name: "Ada" })
+      yield* get.set(7, ada).pipe(inside(a))
+      expect(yield* get.peek(7).pipe(inside(b))).toEqual(Option.some(ada))
+      expect(yield* get(7).pipe(inside(b))).toEqual(ada)
+      expect(yield* get.invalidate(7).pipe(inside(b))).toBe(true)
+      expect(yield* get.peek(7).pipe(inside(a))).toEqual(Option.none())
+      yield* get(7).pipe(inside(a))
+      expect(state.runs).toBe(1)
+    }))
+
+  it.scoped("keys of different types do not collide in the store", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store)
+      const name = fresh("keys")
+      const get = RequestCache.cached({
+        name,
+        lookup: (...args: ReadonlyArray<unknown>) => Effect.succeed(JSON.stringify(args)),
+        schema: { success: Schema.String }
+      })
+      const calls: ReadonlyArray<ReadonlyArray<unknown>> = [[1], ["1"], ["a,b"], ["a", "b"], [[1, 2]], [1, 2], [{ a: 1 }]]
+      const values = yield* Effect.forEach(calls, (args) => get(...args)).pipe(inside(a))
+      expect(new Set(values).size).toBe(calls.length)
+      // Through the store (a fresh process): each key finds its own entry.
+      const b = yield* process(store)
+      expect(yield* Effect.forEach(calls, (args) => get(...args)).pipe(inside(b))).toEqual(values)
+    }))
+})
+
+describe("Stores: stale-while-revalidate over the store", () => {
+  it.scoped("a stale entry is served at once while one refresh runs, and the refresh is shared", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const options = { timeToLive: "1 minute", staleWhileRevalidate: "1 minute" } as const
+      const a = yield* process(store, options)
+      const b = yield* process(store, options)
+      const { get, state } = usersFunction(fresh("users"))
+      const first = yield* get(1).pipe(inside(a))
+      yield* TestClock.adjust("90 seconds")
+      // Process b has nothing in memory: the store's stale entry is served, a refresh starts.
+      expect(yield* get(1).pipe(inside(b))).toEqual(first)
+      yield* eventually(() => state.runs === 2)
+      expect(yield* get.stats.pipe(inside(b))).toMatchObject({ staleHits: 1, misses: 0, loads: 0 })
+      for (let i = 0; i < 10_000 && (yield* get.stats.pipe(inside(b))).refreshes === 0; i++) yield* Effect.yieldNow()
+      expect((yield* get.stats.pipe(inside(b))).refreshes).toBe(1)
+      // The refresh wrote the store and told process a, whose copy went.
+      expect((yield* get(1).pipe(inside(a))).name).toBe("user 1-2")
+      expect((yield* get(1).pipe(inside(b))).name).toBe("user 1-2")
+      expect(state.runs).toBe(2)
+    }))
+
+  it.scoped("past the window the entry is a miss", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const options = { timeToLive: "1 minute", staleWhileRevalidate: "1 minute" } as const
+      const a = yield* process(store, options)
+      const b = yield* process(store, options)
+      const { get, state } = usersFunction(fresh("users"))
+      yield* get(1).pipe(inside(a))
+      yield* TestClock.adjust("121 seconds")
+      expect((yield* get(1).pipe(inside(b))).name).toBe("user 1-2")
+      expect(state.runs).toBe(2)
+    }))
+})
+
+describe("Stores: faults never fail the caller", () => {
+  const logs: Array<string> = []
+  const logger = Logger.make(({ message }) => void logs.push(String(message)))
+
+  it.scoped("a payload that does not decode is a miss and a store error", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store)
+      const name = fresh("users")
+      const { get, state } = usersFunction(name)
+      yield* store.set(name, "n1", "{not json", Infinity)
+      yield* store.set(name, "n2", JSON.stringify({ v: 1, kind: "success", value: { id: "two" }, freshUntil: null, staleUntil: null }), Infinity)
+      yield* store.set(name, "n3", JSON.stringify({ v: 99, kind: "success", value: { id: 3, name: "x" } }), Infinity)
+      const values = yield* Effect.forEach([1, 2, 3], (id) => get(id)).pipe(inside(a))
+      expect(values.map((u) => u.id)).toEqual([1, 2, 3])
+      expect(state.runs).toBe(3)
+      expect(yield* get.stats.pipe(inside(a))).toMatchObject({ storeErrors: 3, misses: 3, loads: 3 })
+      // The next write replaced the bad entry.
+      const b = yield* process(store)
+      yield* get(1).pipe(inside(b))
+      expect(state.runs).toBe(3)
+    }))
+
+  it.scoped("a store whose every command fails: every caller still gets its value, errors counted and logged", () =>
+    Effect.gen(function*() {
+      const a = yield* process(downStore)
+      const gate = yield* Deferred.make<void>()
+      const { get, state } = usersFunction(fresh("users"), { gate })
+      const fibers = yield* Effect.forEach([1, 1, 1, 2], (id) => Effect.fork(get(id).pipe(inside(a))))
+      yield* eventually(() => state.runs === 2)
+      yield* Deferred.succeed(gate, undefined)
+      const users = yield* Fiber.joinAll(fibers)
+      expect(users.map((u) => u.id)).toEqual([1, 1, 1, 2])
+      expect(state.runs).toBe(2)
+      // Served from the first tier afterwards.
+      yield* get(1).pipe(inside(a))
+      yield* get.invalidate(1).pipe(inside(a))
+      yield* get.set(3, new User({ id: 3, name: "c" })).pipe(inside(a))
+      yield* get.invalidateAll.pipe(inside(a))
+      const stats = yield* get.stats.pipe(inside(a))
+      expect(stats.storeErrors).toBeGreaterThanOrEqual(6)
+      expect(stats.hits).toBe(1)
+      yield* Effect.yieldNow()
+      expect(logs.some((line) => line.includes("connection refused"))).toBe(true)
+      // Once per burst, not once per error.
+      expect(logs.filter((line) => line.includes("connection refused")).length).toBeLessThan(stats.storeErrors)
+    }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger))))
+
+  it.scoped("a store that never answers a lock holder's result: the waiter runs the lookup after the lock timeout", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const name = fresh("users")
+      // Another process took the lock and died.
+      yield* store.coordination!.acquire(name, "n1", "dead-process", 30_000)
+      const a = yield* process(store, { lockTimeout: "2 seconds" })
+      const { get, state } = usersFunction(name)
+      const fiber = yield* Effect.fork(get(1).pipe(inside(a)))
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+      expect(state.runs).toBe(0)
+      yield* TestClock.adjust("2 seconds")
+      const user = yield* Fiber.join(fiber)
+      expect(user.id).toBe(1)
+      expect(state.runs).toBe(1)
+    }))
+})
+
+describe("Stores: two processes over one shared store", () => {
+  it.scoped("single flight across processes: concurrent callers on both run the lookup once", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store)
+      const b = yield* process(store)
+      const gate = yield* Deferred.make<void>()
+      const { get, state } = usersFunction(fresh("users"), { gate })
+      const onA = yield* Effect.forEach(Array.from({ length: 5 }), () => Effect.fork(get(1).pipe(inside(a))))
+      yield* eventually(() => state.runs === 1)
+      const onB = yield* Effect.forEach(Array.from({ length: 5 }), () => Effect.fork(get(1).pipe(inside(b))))
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+      expect(state.runs).toBe(1)
+      yield* Deferred.succeed(gate, undefined)
+      const users = yield* Fiber.joinAll([...onA, ...onB])
+      expect(state.runs).toBe(1)
+      expect(new Set(users.map((u) => u.name)).size).toBe(1)
+      expect(yield* get.stats.pipe(inside(b))).toMatchObject({ misses: 0, coalesced: 5, loads: 0 })
+      expect(yield* get.stats.pipe(inside(a))).toMatchObject({ misses: 1, coalesced: 4, loads: 1 })
+    }))
+
+  it.scoped("an invalidation in one process drops the key from the other's first tier", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const options = { l1: { timeToLive: "1 hour" } } as const
+      const a = yield* process(store, options)
+      const b = yield* process(store, options)
+      const { get, state } = usersFunction(fresh("users"))
+      yield* get(1).pipe(inside(a))
+      yield* get(1).pipe(inside(b)) // now in b's first tier
+      expect(state.runs).toBe(1)
+      yield* get.invalidate(1).pipe(inside(a))
+      expect((yield* get(1).pipe(inside(b))).name).toBe("user 1-2")
+      expect(state.runs).toBe(2)
+    }))
+
+  it.scoped("a set in one process replaces the other's copy; invalidateAll clears every process", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const options = { l1: { timeToLive: "1 hour" } } as const
+      const a = yield* process(store, options)
+      const b = yield* process(store, options)
+      const { get, state } = usersFunction(fresh("users"))
+      yield* get(1).pipe(inside(b))
+      yield* get(2).pipe(inside(b))
+      const ada = new User({ id: 1, name: "Ada" })
+      yield* get.set(1, ada).pipe(inside(a))
+      expect(yield* get(1).pipe(inside(b))).toEqual(ada)
+      yield* get.invalidateAll.pipe(inside(a))
+      expect((yield* get(2).pipe(inside(b))).name).toBe("user 2-3")
+      expect(state.runs).toBe(3)
+    }))
+
+  it.scoped("an invalidation wins over a load in flight: its result is not stored", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store)
+      const b = yield* process(store)
+      const gate = yield* Deferred.make<void>()
+      const { get, state } = usersFunction(fresh("users"), { gate })
+      const fiber = yield* Effect.fork(get(1).pipe(inside(a)))
+      yield* eventually(() => state.runs === 1)
+      yield* get.invalidate(1).pipe(inside(a))
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(fiber)
+      yield* get(1).pipe(inside(b))
+      expect(state.runs).toBe(2)
+    }))
+})
+
+describe("Stores: namespaces without a schema", () => {
+  it.scoped("stay in memory, and the layer says so once per namespace", () =>
+    Effect.gen(function*() {
+      const logs: Array<string> = []
+      const logger = Logger.make(({ message }) => void logs.push(String(message)))
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      const b = yield* process(store)
+      const name = fresh("plain")
+      let runs = 0
+      const get = RequestCache.cached({ name, lookup: (id: number) => Effect.sync(() => ({ id, run: ++runs })) })
+      yield* get(1).pipe(inside(a))
+      yield* get(1).pipe(inside(a))
+      yield* get(2).pipe(inside(a))
+      yield* get(1).pipe(inside(b))
+      expect(runs).toBe(3)
+      expect(Option.isNone(yield* store.get(name, "n1"))).toBe(true)
+      const notes = logs.filter((line) => line.includes(`"${name}"`))
+      expect(notes).toHaveLength(1)
+      expect(notes[0]).toContain("no schema")
+    }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, Logger.none))))
+})
+
+describe("Stores: the layer", () => {
+  it.effect("validates its own options", () =>
+    Effect.gen(function*() {
+      const build = (options: RequestCache.StoreOptions) =>
+        Effect.flip(Effect.scoped(Layer.build(RequestCache.layerStore(options).pipe(Layer.provide(CacheStore.layerMemory)))))
+      expect((yield* build({ l1: { capacity: 0 } })).option).toBe("l1.capacity")
+      expect((yield* build({ lockTimeout: "forever" as never })).option).toBe("lockTimeout")
+      expect((yield* build({ l1: { size: 1 } as never })).option).toBe("l1.size")
+      expect((yield* build({ capacity: -1 })).option).toBe("capacity")
+    }))
+
+  it.scoped("closing the scope interrupts a background refresh", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const options = { timeToLive: "1 minute", staleWhileRevalidate: "1 minute" } as const
+      const a = yield* process(store, options)
+      const gate = yield* Deferred.make<void>()
+      const state = { runs: 0, interrupted: 0 }
+      const get = RequestCache.cached({
+        name: fresh("numbers"),
+        lookup: (id: number) =>
+          Effect.gen(function*() {
+            if (++state.runs > 1) yield* Deferred.await(gate)
+            return id * 10
+          }).pipe(Effect.onInterrupt(() => Effect.sync(() => state.interrupted++))),
+        schema: { success: Schema.Number }
+      })
+      yield* get(1).pipe(inside(a))
+      yield* TestClock.adjust("90 seconds")
+      const scope = yield* Scope.make()
+      const b = yield* Layer.buildWithScope(
+        RequestCache.layerStore(options).pipe(Layer.provide(Layer.succeed(CacheStore.CacheStore, store))),
+        scope
+      )
+      expect(yield* get(1).pipe(inside(b))).toBe(10) // stale, and a refresh starts
+      yield* eventually(() => state.runs === 2)
+      yield* Scope.close(scope, Exit.void)
+      expect(state.interrupted).toBe(1)
+      // The lock was released: process a refreshes the key itself.
+      yield* Deferred.succeed(gate, undefined)
+      expect(yield* get(1).pipe(inside(a))).toBe(10)
+      yield* eventually(() => state.runs === 3)
+    }))
+})
