@@ -13,10 +13,10 @@ import {
   TestClock
 } from "effect"
 import { CacheStore, RequestCache } from "../src/index.js"
+import type { CachedOptions, StoreOptions } from "../src/RequestCache.js"
 
 class User extends Schema.Class<User>("User")({ id: Schema.Number, name: Schema.String }) {}
 class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: Schema.Number }) {}
-class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", {}) {}
 
 /** Yields to the scheduler until `condition` holds: no clock, no sleeping. */
 const eventually = (condition: () => boolean) =>
@@ -31,7 +31,7 @@ const fresh = (prefix: string) => `${prefix}-${++unique}`
 /** A cached function over users that counts its lookups; `gate` holds them until opened. */
 const usersFunction = (
   name: string,
-  options: { readonly gate?: Deferred.Deferred<void>; readonly policy?: RequestCache.CachedOptions<[number], User, NotFound>["policy"] } = {}
+  options: { readonly gate?: Deferred.Deferred<void>; readonly policy?: CachedOptions<[number], User, NotFound, never>["policy"] } = {}
 ) => {
   const state = { runs: 0 }
   const get = RequestCache.cached({
@@ -50,7 +50,7 @@ const usersFunction = (
 }
 
 /** One "process": a cache on the shared store, built in the test's scope. */
-const process = (store: CacheStore.Service, options?: RequestCache.StoreOptions) =>
+const process = (store: CacheStore.Service, options?: StoreOptions) =>
   Layer.build(RequestCache.layerStore(options).pipe(Layer.provide(Layer.succeed(CacheStore.CacheStore, store))))
 
 const inside = <A, E, R>(context: Context.Context<RequestCache>) => (effect: Effect.Effect<A, E, R>) =>
@@ -380,7 +380,7 @@ describe("Stores: namespaces without a schema", () => {
 describe("Stores: the layer", () => {
   it.effect("validates its own options", () =>
     Effect.gen(function*() {
-      const build = (options: RequestCache.StoreOptions) =>
+      const build = (options: StoreOptions) =>
         Effect.flip(Effect.scoped(Layer.build(RequestCache.layerStore(options).pipe(Layer.provide(CacheStore.layerMemory)))))
       expect((yield* build({ l1: { capacity: 0 } })).option).toBe("l1.capacity")
       expect((yield* build({ lockTimeout: "forever" as never })).option).toBe("lockTimeout")
