@@ -15,7 +15,7 @@ const getLiveData = alruCache(
   async () => {
     const version = ++computations
     console.log(`  computing data v${version} (slow)...`)
-    await sleep(100) // slow computation
+    await sleep(300) // slow computation
     return `data v${version}`
   },
   { ttl: "200 millis", swr: true }
