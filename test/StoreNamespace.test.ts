@@ -7,6 +7,7 @@ import {
   Fiber,
   Layer,
   Logger,
+  Metric,
   Option,
   Schema,
   Scope,
@@ -88,6 +89,15 @@ describe("Stores: values, failures and expiry through the store", () => {
       expect(second).toEqual(first)
       expect(yield* get.stats.pipe(inside(b))).toMatchObject({ hits: 1, misses: 0, loads: 0 })
       expect(yield* get.stats.pipe(inside(a))).toMatchObject({ hits: 0, misses: 1, loads: 1 })
+      // The metrics count the same: a caller served by the store is a hit, not a miss.
+      const counter = (name: string) =>
+        Metric.value(Metric.counter(name).pipe(Metric.tagged("namespace", get.namespace))).pipe(
+          Effect.map((state) => state.count)
+        )
+      expect(yield* counter("request_cache_hits")).toBe(1)
+      expect(yield* counter("request_cache_misses")).toBe(1)
+      expect(yield* counter("request_cache_loads")).toBe(1)
+      expect(yield* counter("request_cache_store_errors")).toBe(0)
     }))
 
   it.scoped("a cached typed failure comes back with its _tag, decoded by the failure schema", () =>
