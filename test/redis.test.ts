@@ -4,12 +4,14 @@
  * deletes its keys. (Vitest fails the run on any unhandled error, so a stray node-redis 'error'
  * event or rejection would fail these tests.)
  */
-import { afterEach, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Exit, Option, Scope } from "effect"
-import type { CacheStore } from "../src/index.js"
+import { afterAll, afterEach, beforeAll, expect, it } from "@effect/vitest"
+import { type Context, Duration, Effect, Either, Exit, Layer, Option, Schema, Scope } from "effect"
+import { type CacheStore, RequestCache } from "../src/index.js"
+import type { StoreOptions } from "../src/RequestCache.js"
 import { RedisStore } from "../src/redis.js"
 import { deletePrefix, describeRedis, freshPrefix, rawClient, REDIS, REDIS_URL } from "./support/redis.js"
 import { startProxy, type TcpProxy } from "./support/tcpProxy.js"
+import { startWorker, type Worker } from "./support/workers.js"
 
 const prefixes: Array<string> = []
 const proxies: Array<TcpProxy> = []
@@ -50,6 +52,12 @@ const eventually = <A, E, R>(effect: Effect.Effect<A, E, R>, accept: (a: A) => b
   })
 
 const isSome = (value: unknown) => Option.isOption(value) && Option.isSome(value)
+
+/**
+ * What a time limit may overrun by on a loaded machine (timers fire late when the CPUs are busy,
+ * as when the whole suite runs in parallel). A hang would be seconds: node-redis's own default.
+ */
+const SLACK = 400
 
 describeRedis("RedisStore: commands", () => {
   it.scopedLive("set, get and delete round trip under prefix:namespace:key", () =>
@@ -197,11 +205,11 @@ describeRedis("RedisStore: faults", () => {
       for (let i = 0; i < 10; i++) {
         const [took, result] = yield* timed(Effect.either(redis.get("ns", "k")))
         expect(Either.isLeft(result)).toBe(true)
-        expect(took).toBeLessThan(100 + 150)
+        expect(took).toBeLessThan(100 + SLACK)
       }
       // The subscription does not wait for Redis longer than a command would.
       const [subscribed] = yield* timed(redis.coordination!.subscribe(() => {}))
-      expect(subscribed).toBeLessThan(100 + 150)
+      expect(subscribed).toBeLessThan(100 + SLACK)
     }))
 
   it.scopedLive("Redis down at start: once it answers, the store and its subscription work", () =>
@@ -233,11 +241,11 @@ describeRedis("RedisStore: faults", () => {
         const [took, result] = yield* timed(Effect.either(redis.get("ns", "k")))
         expect(Either.isLeft(result) && result.left.reason).toContain("within 100 ms")
         expect(took).toBeGreaterThanOrEqual(95)
-        expect(took).toBeLessThan(100 + 150)
+        expect(took).toBeLessThan(100 + SLACK)
       }
       const [took, result] = yield* timed(Effect.either(redis.get("ns", "k")))
       expect(circuitOpen(result)).toBe(true)
-      expect(took).toBeLessThan(50)
+      expect(took).toBeLessThan(SLACK)
       // Recovery: traffic passes again; after the cooldown a probe closes the circuit.
       tcp.restore()
       yield* Effect.sleep(300)
@@ -255,7 +263,7 @@ describeRedis("RedisStore: faults", () => {
       tcp.slow(80) // 160 ms a round trip
       const [took, result] = yield* timed(Effect.either(redis.get("ns", "k")))
       expect(Either.isLeft(result)).toBe(true)
-      expect(took).toBeLessThan(100 + 150)
+      expect(took).toBeLessThan(100 + SLACK)
       tcp.restore()
       yield* Effect.sleep(200) // the late answer arrives and is dropped; the connection stays in step
       expect(yield* redis.get("ns", "k")).toEqual(Option.some("v"))
@@ -276,7 +284,7 @@ describeRedis("RedisStore: faults", () => {
       const results = yield* Effect.forEach(Array.from({ length: 6 }), () => timed(Effect.either(redis.get("ns", "k"))))
       for (const [took, result] of results) {
         expect(Either.isLeft(result)).toBe(true)
-        expect(took).toBeLessThan(100 + 150)
+        expect(took).toBeLessThan(100 + SLACK)
       }
       expect(circuitOpen(results[5]![1])).toBe(true)
       tcp.restore()
@@ -300,8 +308,248 @@ describeRedis("RedisStore: faults", () => {
       tcp.pause()
       yield* Effect.fork(Effect.either(redis.get("ns", "k")))
       const [took] = yield* timed(Scope.close(scope, Exit.void))
-      expect(took).toBeLessThan(500)
+      expect(took).toBeLessThan(100 + SLACK)
     }))
 })
 
-export { REDIS_URL }
+
+// -------------------------------------------------------------------------------------------------
+// The two-tier cache (RequestCache.layerStore) on Redis
+
+class User extends Schema.Class<User>("User")({ id: Schema.Number, name: Schema.String }) {}
+class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: Schema.Number }) {}
+
+/** A cached function over users that counts its lookups; negative ids are not found. */
+const usersFunction = (name = "users", policy?: { readonly timeToLive?: number; readonly staleWhileRevalidate?: number }) => {
+  const state = { runs: 0 }
+  const get = RequestCache.cached({
+    name,
+    lookup: (id: number) =>
+      Effect.suspend(() => {
+        state.runs++
+        return id < 0 ? Effect.fail(new NotFound({ id })) : Effect.succeed(new User({ id, name: `user ${id}-${state.runs}` }))
+      }),
+    schema: { success: User, failure: NotFound },
+    policy: { cacheErrors: true, ...policy }
+  })
+  return { get, state }
+}
+
+/** One "process": the two-tier cache on its own Redis connection, built in the test's scope. */
+const cacheProcess = (
+  store: RedisStore.Options,
+  options: StoreOptions = {}
+): Effect.Effect<Context.Context<RequestCache>, unknown, Scope.Scope> =>
+  Layer.build(RequestCache.layerStore(options).pipe(Layer.provide(RedisStore.layer(store))))
+
+const keysUnder = (pattern: string) =>
+  Effect.gen(function*() {
+    const client = yield* raw
+    return yield* Effect.promise(() => client.keys(pattern))
+  })
+
+describeRedis("Two-tier cache on Redis: round trips", () => {
+  it.scopedLive("a value goes through Redis to another process, decoded by its Schema", () =>
+    Effect.gen(function*() {
+      const prefix = prefixFor("values")
+      const { get, state } = usersFunction()
+      const a = yield* cacheProcess({ prefix })
+      const b = yield* cacheProcess({ prefix })
+      const first = yield* get(1).pipe(Effect.provide(a))
+      expect(state.runs).toBe(1)
+      const keys = yield* keysUnder(`${prefix}:users:*`)
+      expect(keys.length).toBe(1)
+      const second = yield* get(1).pipe(Effect.provide(b))
+      expect(state.runs).toBe(1) // b read it from Redis
+      expect(second).toBeInstanceOf(User)
+      expect(second).toEqual(first)
+      expect((yield* get.stats.pipe(Effect.provide(b))).hits).toBe(1)
+    }))
+
+  it.scopedLive("a cached typed failure goes through Redis and comes back as the same failure", () =>
+    Effect.gen(function*() {
+      const prefix = prefixFor("failures")
+      const { get, state } = usersFunction()
+      const a = yield* cacheProcess({ prefix })
+      const b = yield* cacheProcess({ prefix })
+      const failure = yield* Effect.flip(get(-1).pipe(Effect.provide(a)))
+      expect(failure).toEqual(new NotFound({ id: -1 }))
+      const replayed = yield* Effect.flip(get(-1).pipe(Effect.provide(b)))
+      expect(state.runs).toBe(1)
+      expect(replayed).toBeInstanceOf(NotFound)
+      expect(replayed).toEqual(failure)
+    }))
+
+  it.scopedLive("entries expire in Redis at the end of their stale window, and the lookup runs again", () =>
+    Effect.gen(function*() {
+      const prefix = prefixFor("expiry")
+      const { get, state } = usersFunction("users", { timeToLive: 150, staleWhileRevalidate: 100 })
+      const a = yield* cacheProcess({ prefix })
+      const before = Date.now()
+      yield* get(1).pipe(Effect.provide(a))
+      const after = Date.now()
+      const [key] = yield* keysUnder(`${prefix}:users:*`)
+      const client = yield* raw
+      // Redis drops it at the end of the stale window: loaded at most at `after`, 150 + 100 ms on.
+      const expiresAt = yield* Effect.promise(() => client.pExpireTime(key!))
+      expect(expiresAt).toBeGreaterThan(before + 150)
+      expect(expiresAt).toBeLessThanOrEqual(after + 250)
+      yield* Effect.sleep(300)
+      expect(yield* keysUnder(`${prefix}:users:*`)).toEqual([])
+      const b = yield* cacheProcess({ prefix })
+      yield* get(1).pipe(Effect.provide(b))
+      expect(state.runs).toBe(2)
+    }))
+
+  it.scopedLive("a corrupt entry written straight into Redis is a miss, counted, and replaced", () =>
+    Effect.gen(function*() {
+      const prefix = prefixFor("corrupt")
+      const { get, state } = usersFunction()
+      const a = yield* cacheProcess({ prefix })
+      yield* get(1).pipe(Effect.provide(a))
+      const [key] = yield* keysUnder(`${prefix}:users:*`)
+      const client = yield* raw
+      for (const garbage of ["{not json", `{"v":1,"kind":"success","value":{"id":"one"}}`, "42"]) {
+        yield* Effect.promise(() => client.set(key!, garbage))
+        const b = yield* cacheProcess({ prefix })
+        const runs = state.runs
+        const user = yield* get(1).pipe(Effect.provide(b))
+        expect(user).toBeInstanceOf(User)
+        expect(state.runs).toBe(runs + 1)
+        expect((yield* get.stats.pipe(Effect.provide(b))).storeErrors).toBeGreaterThanOrEqual(1)
+        const replaced = yield* Effect.promise(() => client.get(key!))
+        expect(replaced).not.toBe(garbage)
+      }
+    }))
+})
+
+describeRedis("Two-tier cache on Redis: several processes", () => {
+  // Four worker processes (each a cache on its own Redis connections), shared by the tests of
+  // this suite (they use different keys): starting a Node process with tsx takes seconds.
+  const prefix = freshPrefix("processes")
+  let processes: ReadonlyArray<Worker> = []
+  beforeAll(async () => {
+    processes = await Promise.all(
+      Array.from({ length: 4 }, () => startWorker({ prefix, url: REDIS_URL, l1TimeToLive: 60_000, lookupDelay: 200 }))
+    )
+  }, 120_000)
+  afterAll(async () => {
+    await Promise.all(processes.map((worker) => worker.stop()))
+    await deletePrefix(prefix)
+  })
+  const ask = <A>(worker: Worker, command: Record<string, unknown>) => Effect.promise(() => worker.request<A>(command))
+
+  it.scopedLive("4 processes x 1,000 concurrent calls of one cold key: the lookup runs once in all", () =>
+    Effect.gen(function*() {
+      const client = yield* raw
+      yield* Effect.promise(() => client.set(`${prefix}:source:cold`, "the value"))
+      const results = yield* Effect.all(
+        processes.map((worker) =>
+          ask<{ values: Array<string>; failures: number }>(worker, { op: "stampede", key: "cold", calls: 1_000 })
+        ),
+        { concurrency: "unbounded" }
+      )
+      for (const result of results) expect(result).toEqual({ values: ["the value"], failures: 0 })
+      expect(yield* Effect.promise(() => client.get(`${prefix}:runs:cold`))).toBe("1")
+    }))
+
+  it.scopedLive("L1 coherence: an invalidation in one process is seen by the others within a pub/sub round trip", () =>
+    Effect.gen(function*() {
+      const client = yield* raw
+      yield* Effect.promise(() => client.set(`${prefix}:source:k`, "v1"))
+      // The first tiers keep their copies for a minute: only the event can make them let go.
+      for (const worker of processes) expect(yield* ask(worker, { op: "get", key: "k" })).toBe("v1")
+      expect(yield* Effect.promise(() => client.get(`${prefix}:runs:k`))).toBe("1")
+      yield* Effect.promise(() => client.set(`${prefix}:source:k`, "v2"))
+      expect(yield* ask(processes[0]!, { op: "invalidate", key: "k" })).toBe(true)
+      const invalidatedAt = Date.now()
+      for (const worker of processes.slice(1)) {
+        while ((yield* ask(worker, { op: "get", key: "k" })) !== "v2") {
+          expect(Date.now() - invalidatedAt).toBeLessThan(SLACK)
+        }
+      }
+      expect(yield* ask(processes[0]!, { op: "get", key: "k" })).toBe("v2")
+      // One reload in all: the others read it from Redis (or waited for it under the lock).
+      expect(yield* Effect.promise(() => client.get(`${prefix}:runs:k`))).toBe("2")
+    }))
+})
+
+describeRedis("Two-tier cache on Redis: faults", () => {
+  const storeOptions = (url: string, prefix: string): RedisStore.Options => ({
+    url,
+    prefix,
+    commandTimeout: "100 millis",
+    connectTimeout: "300 millis",
+    breaker: { failures: 3, cooldown: "300 millis" }
+  })
+  /** Every caller of `calls` concurrent calls gets its value; answers how long they all took. */
+  const everyCallerServed = <E>(calls: ReadonlyArray<Effect.Effect<User, E, RequestCache>>, context: Context.Context<RequestCache>) =>
+    Effect.gen(function*() {
+      const [took, users] = yield* timed(Effect.all(calls, { concurrency: "unbounded" }).pipe(Effect.provide(context)))
+      for (const user of users) expect(user).toBeInstanceOf(User)
+      return took
+    })
+
+  it.scopedLive("pause, slow, cut: every caller gets its value, nothing waits past the command timeout, and the cache recovers", () =>
+    Effect.gen(function*() {
+      const prefix = prefixFor("faults")
+      const tcp = yield* proxy()
+      const { get, state } = usersFunction()
+      const cache = yield* cacheProcess(storeOptions(tcp.url, prefix), { l1: { timeToLive: 60_000 } })
+      yield* get(1).pipe(Effect.provide(cache))
+      expect((yield* keysUnder(`${prefix}:users:*`)).length).toBe(1)
+
+      // Paused: a hit in the first tier does not touch Redis; misses give up on it.
+      tcp.pause()
+      expect(yield* everyCallerServed([get(1)], cache)).toBeLessThan(SLACK)
+      expect((yield* get.stats.pipe(Effect.provide(cache))).storeErrors).toBe(0)
+      const paused = yield* everyCallerServed(Array.from({ length: 100 }, (_, i) => get(100 + (i % 10))), cache)
+      // A read, a lock and a write, each cut short at 100 ms, at worst; then the circuit is open.
+      expect(paused).toBeLessThan(3 * 100 + SLACK)
+      const stats = yield* get.stats.pipe(Effect.provide(cache))
+      expect(stats.storeErrors).toBeGreaterThan(0)
+      // The circuit is open: misses no longer wait for Redis at all.
+      expect(yield* everyCallerServed([get(200), get(201)], cache)).toBeLessThan(SLACK)
+
+      // Slow beyond the timeout, then cut: still served.
+      tcp.slow(150)
+      tcp.restore()
+      tcp.slow(150)
+      expect(yield* everyCallerServed(Array.from({ length: 20 }, (_, i) => get(300 + i)), cache)).toBeLessThan(3 * 100 + SLACK)
+      tcp.cut()
+      expect(yield* everyCallerServed(Array.from({ length: 20 }, (_, i) => get(400 + i)), cache)).toBeLessThan(3 * 100 + SLACK)
+
+      // Back: after the cooldown the cache writes to Redis again, and another process reads it.
+      tcp.restore()
+      // (A new key each time: a key loaded while Redis was away stays in the first tier.)
+      let id = 500
+      const stored = yield* eventually(
+        Effect.zipRight(Effect.suspend(() => get(++id)).pipe(Effect.provide(cache)), keysUnder(`${prefix}:users:*`)),
+        (keys) => keys.length >= 2
+      )
+      expect(stored.length).toBe(2)
+      const runs = state.runs
+      const other = yield* cacheProcess({ prefix })
+      yield* get(id).pipe(Effect.provide(other))
+      expect(state.runs).toBe(runs)
+    }))
+
+  it.scopedLive("Redis down when the cache starts: callers are served, and Redis is used once it is back", () =>
+    Effect.gen(function*() {
+      const prefix = prefixFor("start-down")
+      const tcp = yield* proxy()
+      tcp.cut()
+      const { get } = usersFunction()
+      const cache = yield* cacheProcess(storeOptions(tcp.url, prefix))
+      expect(yield* everyCallerServed(Array.from({ length: 50 }, () => get(1)), cache)).toBeLessThan(100 + SLACK)
+      expect((yield* get.stats.pipe(Effect.provide(cache))).storeErrors).toBeGreaterThan(0)
+      tcp.restore()
+      let id = 1
+      const [took] = yield* timed(eventually(
+        Effect.zipRight(Effect.suspend(() => get(++id)).pipe(Effect.provide(cache)), keysUnder(`${prefix}:users:*`)),
+        (keys) => keys.length >= 1
+      ))
+      // Reconnecting (at most a second between attempts) and the circuit's cooldown.
+      expect(took).toBeLessThan(2_000)
+    }))
+})

@@ -1,0 +1,85 @@
+/**
+ * One "process" of the multi-process Redis tests: `node --import tsx test/support/worker.ts '<json>'`
+ * with `{ prefix, url, l1TimeToLive, lookupDelay }`. It builds the two-tier cache on Redis and
+ * answers commands, one JSON object a line on stdin, with one JSON line each on stdout:
+ *
+ * - `{ "op": "stampede", "key": "k", "calls": 1000 }`: that many concurrent calls of one key;
+ *   answers the distinct values they got and how many failed.
+ * - `{ "op": "get", "key": "k" }`, `{ "op": "invalidate", "key": "k" }`, `{ "op": "stats" }`.
+ *
+ * The lookup counts its runs with `INCR prefix:runs:<key>` (across every process) and answers the
+ * "database" value `GET prefix:source:<key>`, after `lookupDelay` ms.
+ */
+import { Effect, Layer, ManagedRuntime, Schema } from "effect"
+import * as readline from "node:readline"
+import { createClient } from "redis"
+import { RequestCache } from "../../src/index.js"
+import { RedisStore } from "../../src/redis.js"
+
+interface WorkerOptions {
+  readonly prefix: string
+  readonly url: string
+  readonly l1TimeToLive: number
+  readonly lookupDelay: number
+}
+
+const options = JSON.parse(process.argv[2]!) as WorkerOptions
+const database = createClient({ url: options.url })
+database.on("error", () => {})
+await database.connect()
+
+const lookup = (key: string) =>
+  Effect.promise(() => database.incr(`${options.prefix}:runs:${key}`)).pipe(
+    Effect.zipRight(Effect.sleep(options.lookupDelay)),
+    Effect.zipRight(Effect.promise(() => database.get(`${options.prefix}:source:${key}`))),
+    Effect.map((value) => value ?? "none")
+  )
+
+const getValue = RequestCache.cached({
+  name: "values",
+  lookup,
+  schema: { success: Schema.String }
+})
+
+const runtime = ManagedRuntime.make(
+  RequestCache.layerStore({ timeToLive: "1 minute", l1: { timeToLive: options.l1TimeToLive } }).pipe(
+    Layer.provide(RedisStore.layer({ url: options.url, prefix: options.prefix }))
+  )
+)
+
+type Command =
+  | { readonly op: "stampede"; readonly key: string; readonly calls: number }
+  | { readonly op: "get"; readonly key: string }
+  | { readonly op: "invalidate"; readonly key: string }
+  | { readonly op: "stats" }
+
+const handle = (command: Command): Effect.Effect<unknown, never, RequestCache> => {
+  switch (command.op) {
+    case "stampede":
+      return Effect.forEach(
+        Array.from({ length: command.calls }),
+        () => Effect.either(getValue(command.key)),
+        { concurrency: "unbounded" }
+      ).pipe(Effect.map((results) => ({
+        values: Array.from(new Set(results.flatMap((r) => r._tag === "Right" ? [r.right] : []))),
+        failures: results.filter((r) => r._tag === "Left").length
+      })))
+    case "get":
+      return getValue(command.key).pipe(Effect.orDie)
+    case "invalidate":
+      return getValue.invalidate(command.key)
+    case "stats":
+      return getValue.stats
+  }
+}
+
+await runtime.runPromise(Effect.void) // build the layer before saying so
+process.stdout.write(`${JSON.stringify({ ready: true })}\n`)
+const lines = readline.createInterface({ input: process.stdin })
+for await (const line of lines) {
+  if (line.trim() === "") continue
+  const result = await runtime.runPromise(handle(JSON.parse(line) as Command))
+  process.stdout.write(`${JSON.stringify({ result })}\n`)
+}
+await runtime.dispose()
+database.destroy()

@@ -1,0 +1,58 @@
+/**
+ * Starts the worker processes of the multi-process tests (see `worker.ts`) and talks to them.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import * as path from "node:path"
+import * as readline from "node:readline"
+import { fileURLToPath } from "node:url"
+
+const workerScript = path.join(path.dirname(fileURLToPath(import.meta.url)), "worker.ts")
+
+export interface Worker {
+  /** Sends one command; resolves with its result. */
+  readonly request: <A = unknown>(command: Record<string, unknown>) => Promise<A>
+  /** The lines the worker printed that are not answers (its logs). */
+  readonly logs: Array<string>
+  readonly stop: () => Promise<void>
+}
+
+export const startWorker = (options: {
+  readonly prefix: string
+  readonly url: string
+  readonly l1TimeToLive: number
+  readonly lookupDelay: number
+}): Promise<Worker> =>
+  new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", workerScript, JSON.stringify(options)], {
+      stdio: ["pipe", "pipe", "pipe"]
+    })
+    const logs: Array<string> = []
+    const pending: Array<(result: unknown) => void> = []
+    let stderr = ""
+    child.stderr!.on("data", (chunk) => stderr += chunk)
+    const exited = new Promise<void>((done) => child.on("exit", () => done()))
+    child.on("exit", (code) => {
+      if (code !== 0) reject(new Error(`worker exited with ${code}: ${stderr}`))
+    })
+    readline.createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (!line.startsWith("{")) return void logs.push(line)
+      const message = JSON.parse(line) as { ready?: boolean; result?: unknown }
+      if (message.ready === true) {
+        resolve({
+          logs,
+          request: <A>(command: Record<string, unknown>) =>
+            new Promise<A>((answer) => {
+              pending.push(answer as (result: unknown) => void)
+              child.stdin!.write(`${JSON.stringify(command)}\n`)
+            }),
+          stop: () => {
+            child.stdin!.end()
+            const timer = setTimeout(() => child.kill("SIGKILL"), 5_000)
+            return exited.finally(() => clearTimeout(timer))
+          }
+        })
+        return
+      }
+      pending.shift()?.(message.result)
+    })
+  })
