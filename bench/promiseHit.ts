@@ -9,6 +9,7 @@ import { memoryDriver } from "bentocache/drivers/memory"
 import { createCache } from "async-cache-dedupe"
 import { LRUCache } from "lru-cache"
 import pMemoize from "p-memoize"
+import { alruCache } from "../src/Promise.js"
 import { type Case, measure, num, table, versusFloor } from "./harness.js"
 
 const KEYS = 1_000
@@ -25,6 +26,8 @@ export const run = async (): Promise<void> => {
   for (let k = 0; k < KEYS; k++) map.set(k, value(k))
   const floor = async (k: number) => map.get(k)
 
+  const ours = alruCache(async (k: number) => value(k), { maxsize: KEYS })
+  const oursTtl = alruCache(async (k: number) => value(k), { maxsize: KEYS, ttl: "1 hour" })
   const lruFetch = new LRUCache<number, number>({ max: KEYS, fetchMethod: async (k) => value(k) })
   const pMemoized = pMemoize(async (k: number) => value(k), { cache: new LRUCache<number, number>({ max: KEYS }) })
   const dedupe = createCache({ ttl: 3_600, storage: { type: "memory", options: { size: 2 * KEYS } } })
@@ -36,6 +39,8 @@ export const run = async (): Promise<void> => {
 
   // Every case is warmed with all keys here, and again by the untimed run of `measure`.
   for (let k = 0; k < KEYS; k++) {
+    await ours(k)
+    await oursTtl(k)
     await lruFetch.fetch(k)
     await pMemoized(k)
     await dedupe.hit(k)
@@ -48,6 +53,24 @@ export const run = async (): Promise<void> => {
       run: async (n) => {
         for (let i = 0, k = 0; i < n; i++) {
           await floor(k)
+          if (++k === KEYS) k = 0
+        }
+      }
+    },
+    {
+      name: "ours: alruCache, maxsize 1,000",
+      run: async (n) => {
+        for (let i = 0, k = 0; i < n; i++) {
+          await ours(k)
+          if (++k === KEYS) k = 0
+        }
+      }
+    },
+    {
+      name: "ours: alruCache, maxsize 1,000, ttl 1 hour",
+      run: async (n) => {
+        for (let i = 0, k = 0; i < n; i++) {
+          await oursTtl(k)
           if (++k === KEYS) k = 0
         }
       }

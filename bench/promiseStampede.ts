@@ -9,6 +9,7 @@
 import { createCache } from "async-cache-dedupe"
 import { LRUCache } from "lru-cache"
 import pMemoize from "p-memoize"
+import { alruCache } from "../src/Promise.js"
 import { gc, met, num, ratio, table } from "./harness.js"
 
 const CALLERS = 10_000
@@ -28,10 +29,11 @@ export const run = async (): Promise<void> => {
     return new Promise((resolve) => setTimeout(() => resolve(k), DELAY_MS))
   }
 
-  const lruFetch = new LRUCache<number, number>({ max: 1_000, fetchMethod: slow(1) })
-  const pMemoized = pMemoize(slow(2), { cache: new LRUCache<number, number>({ max: 1_000 }) })
+  const ours = alruCache(slow(1), { maxsize: 1_000 })
+  const lruFetch = new LRUCache<number, number>({ max: 1_000, fetchMethod: slow(2) })
+  const pMemoized = pMemoize(slow(3), { cache: new LRUCache<number, number>({ max: 1_000 }) })
   const dedupe = createCache({ ttl: 3_600, storage: { type: "memory", options: { size: 1_000 } } })
-    .define("stampede", slow(3))
+    .define("stampede", slow(4))
 
   const cases: Array<{ readonly name: string; readonly ours?: boolean; readonly run: (key: number) => Promise<unknown> }> = [
     {
@@ -40,6 +42,11 @@ export const run = async (): Promise<void> => {
         let shared: Promise<number> | undefined
         return Promise.all(callers.map(async () => await (shared ??= slow(0)(key))))
       }
+    },
+    {
+      name: "ours: alruCache",
+      ours: true,
+      run: (key) => Promise.all(callers.map(async () => await ours(key)))
     },
     {
       name: "lru-cache fetch",
