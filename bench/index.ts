@@ -11,7 +11,8 @@ const scenarios: Record<string, () => Promise<{ readonly run: () => Promise<void
   memory: () => import("./memory.js"),
   complexity: () => import("./complexity.js"),
   "promise-hit": () => import("./promiseHit.js"),
-  "promise-stampede": () => import("./promiseStampede.js")
+  "promise-stampede": () => import("./promiseStampede.js"),
+  "async-lru": () => import("./asyncLru.js")
 }
 
 const aliases: Record<string, string> = { o1: "complexity", "O(1)": "complexity" }
