@@ -140,6 +140,26 @@ describe("Stores: values, failures and expiry through the store", () => {
       expect(state.runs).toBe(2)
     }))
 
+  it.scoped("a per-entry time to live (RequestCache.get with timeToLive) travels to the store", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store, { timeToLive: "1 hour" })
+      const b = yield* process(store, { timeToLive: "1 hour" })
+      const { get, state } = usersFunction(fresh("users"))
+      // The accessor has no schema: the namespace is made (with its schema) by the cached function.
+      yield* get(0).pipe(inside(a))
+      yield* get(0).pipe(inside(b))
+      const session = RequestCache.get(get.namespace, 2, Effect.sync(() => new User({ id: 2, name: `s${++state.runs}` })), {
+        timeToLive: "10 seconds"
+      })
+      yield* session.pipe(inside(a))
+      yield* session.pipe(inside(b))
+      expect(state.runs).toBe(2)
+      yield* TestClock.adjust("10 seconds")
+      yield* session.pipe(inside(b))
+      expect(state.runs).toBe(3)
+    }))
+
   it.scoped("the first tier asks the store again after its own time to live", () =>
     Effect.gen(function*() {
       const store = yield* CacheStore.makeMemory

@@ -178,7 +178,7 @@ export const makeStore = (
       store,
       coordination: store.coordination,
       id: instanceId(),
-      lockTimeout: resolved.lockTimeout,
+      lockTimeout: Math.ceil(resolved.lockTimeout),
       l1TimeToLive: resolved.l1TimeToLive,
       l1Capacity: resolved.l1Capacity,
       scope

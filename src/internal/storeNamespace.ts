@@ -388,7 +388,8 @@ export class StoreNamespace implements Namespace {
         // that does not encode is a mistake worth a warning.
         return exit._tag === "Success" ? this.storeError("encode", encoded.left) : Effect.void
       }
-      const timeToLive = staleUntil === Infinity ? Infinity : staleUntil - this.now()
+      // Whole milliseconds: Redis's PX takes an integer.
+      const timeToLive = staleUntil === Infinity ? Infinity : Math.ceil(staleUntil - this.now())
       if (timeToLive <= 0) return Effect.void
       return this.attempt(this.context.store.set(this.name, storeKey, encoded.right, timeToLive), "set", false).pipe(
         Effect.flatMap((written) => {
