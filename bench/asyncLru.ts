@@ -2,7 +2,8 @@
  * The benchmark scenarios of Python's async-lru (its `benchmark.py`), run on our `alruCache`: hit,
  * miss, fill/eviction, clear, TTL expiry, invalidation, info, concurrent hits and the uncached
  * baseline, in async-lru's configurations (maxsize 128, unbounded, maxsize 16 with a TTL, unbounded
- * with a TTL). One table: each row is one scenario in one configuration, with its natural floor
+ * with a TTL), and its hits through a decorated method (`@cachedMethod`, async-lru's `meth-*`
+ * cases). One table: each row is one scenario in one configuration, with its natural floor
  * (what the same operation costs with no cache, or over a plain `Map`) and the same operation over
  * lru-cache (`fetch` for calls, `delete` for invalidation, `clear` for clear).
  *
@@ -18,7 +19,7 @@
 import type { DurationInput } from "effect/Duration"
 import { LRUCache } from "lru-cache"
 import { setTimeout as sleep } from "node:timers/promises"
-import { type AlruCached, alruCache } from "../src/Promise.js"
+import { type AlruCached, alruCache, cachedMethod } from "../src/Promise.js"
 import { type Case, gc, measure, num, ratio, table } from "./harness.js"
 
 const ROUNDS = 5
@@ -51,6 +52,21 @@ const configs: ReadonlyArray<Config> = [
 
 const ours = (config: Config, ttl: DurationInput = LONG_TTL): Ours =>
   alruCache(identity, config.ttl ? { maxsize: config.maxsize, ttl } : { maxsize: config.maxsize })
+
+/** An instance with a `@cachedMethod` in `config` and the same method undecorated. */
+const methodHost = (config: Config) => {
+  const options = config.ttl ? { maxsize: config.maxsize, ttl: LONG_TTL } : { maxsize: config.maxsize }
+  class Host {
+    async plain(x: number): Promise<number> {
+      return x
+    }
+    @cachedMethod(options)
+    async cached(x: number): Promise<number> {
+      return x
+    }
+  }
+  return new Host()
+}
 
 const lruFetch = (config: Config, ttl = LONG_TTL_MS): LRUCache<number, number> =>
   new LRUCache<number, number>({
@@ -179,6 +195,21 @@ export const run = async (): Promise<void> => {
       await triple("hit: 10 cached keys, sequential", config.name, 100_000, {
         ours: cycle(f, 0, 10),
         floor: uncachedFloor,
+        lru: cycle((k) => lru.fetch(k), 0, 10)
+      })
+    )
+  }
+
+  // Hit through a decorated method (async-lru's meth-* rows): the floor is the undecorated method.
+  for (const config of configs) {
+    const host = methodHost(config)
+    const lru = lruFetch(config)
+    await fill((k) => host.cached(k), 0, 10)
+    await fill((k) => lru.fetch(k), 0, 10)
+    rows.push(
+      await triple("hit: 10 cached keys, @cachedMethod", config.name, 100_000, {
+        ours: cycle((k) => host.cached(k), 0, 10),
+        floor: cycle((k) => host.plain(k), 0, 10),
         lru: cycle((k) => lru.fetch(k), 0, 10)
       })
     )

@@ -7,6 +7,8 @@
  * a key no case has seen.
  */
 import { createCache } from "async-cache-dedupe"
+import { BentoCache, bentostore } from "bentocache"
+import { memoryDriver } from "bentocache/drivers/memory"
 import { LRUCache } from "lru-cache"
 import pMemoize from "p-memoize"
 import { alruCache } from "../src/Promise.js"
@@ -34,6 +36,11 @@ export const run = async (): Promise<void> => {
   const pMemoized = pMemoize(slow(3), { cache: new LRUCache<number, number>({ max: 1_000 }) })
   const dedupe = createCache({ ttl: 3_600, storage: { type: "memory", options: { size: 1_000 } } })
     .define("stampede", slow(4))
+  const bento = new BentoCache({
+    default: "memory",
+    stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: 1_000 })) }
+  })
+  const bentoSlow = slow(5)
 
   const cases: Array<{ readonly name: string; readonly ours?: boolean; readonly run: (key: number) => Promise<unknown> }> = [
     {
@@ -59,6 +66,13 @@ export const run = async (): Promise<void> => {
     {
       name: "async-cache-dedupe (memory storage)",
       run: (key) => Promise.all(callers.map(async () => await dedupe.stampede(key)))
+    },
+    {
+      name: "bentocache getOrSet (memory L1)",
+      run: (key) => {
+        const factory = () => bentoSlow(key)
+        return Promise.all(callers.map(async () => await bento.getOrSet({ key: String(key), factory, ttl: "1h" })))
+      }
     }
   ]
 
@@ -98,4 +112,5 @@ export const run = async (): Promise<void> => {
       ]
     })
   )
+  await bento.disconnectAll()
 }
