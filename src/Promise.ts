@@ -299,6 +299,15 @@ export const CacheOptionError: new(option: string, reason: string) => internal.C
   internal.CacheOptionError
 
 /**
+ * The type of {@link CacheOptionError}: `option` names the option, `reason` says what is wrong.
+ *
+ * @example
+ * ```ts
+ * import type { CacheOptionError } from "effect-request-cache/promise"
+ *
+ * const explain = (error: CacheOptionError) => `${error.option}: ${error.reason}`
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -323,6 +332,15 @@ export type CacheOptionError = internal.CacheOptionError
 export const CacheClosedError: new(cache: string) => internal.CacheClosedError = internal.CacheClosedError
 
 /**
+ * The type of {@link CacheClosedError}: `cache` names the closed cache.
+ *
+ * @example
+ * ```ts
+ * import type { CacheClosedError } from "effect-request-cache/promise"
+ *
+ * const closedCache = (error: CacheClosedError) => error.cache // the `name` of the closed cache
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */

@@ -19,6 +19,8 @@ import type * as CacheKey from "./CacheKey.js"
 import type * as CachePolicy from "./CachePolicy.js"
 import type { CacheStats } from "./CacheStats.js"
 import type { CacheStore } from "./CacheStore.js"
+// This module itself: the types merged into the `RequestCache` namespace below, by these names.
+import type * as Types from "./RequestCache.js"
 import * as internal from "./internal/requestCache.js"
 
 /**
@@ -30,7 +32,7 @@ import * as internal from "./internal/requestCache.js"
  * import { Effect } from "effect"
  * import type { RequestCache } from "effect-request-cache"
  *
- * const lookup: RequestCache.Lookup = (() => Effect.succeed(42)) as RequestCache.Lookup
+ * const lookup: RequestCache.Lookup = (id: number) => Effect.succeed(id)
  * ```
  *
  * @since 0.1.0
@@ -49,7 +51,7 @@ export type Lookup = (...args: ReadonlyArray<never>) => Effect.Effect<unknown, u
  * import { RequestCache } from "effect-request-cache"
  *
  * // Namespaces come from the service; `cached` and the accessors use them for you.
- * const size = Effect.flatMap(RequestCache, (cache) => cache.namespace("users").stats)
+ * const stats = Effect.flatMap(RequestCache, (cache) => cache.namespace("users").stats)
  * ```
  *
  * @since 0.1.0
@@ -627,4 +629,58 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
    */
   static readonly statsFor: (name: string) => Effect.Effect<CacheStats, never, RequestCache> = internal
     .statsFor as (name: string) => Effect.Effect<CacheStats, never, RequestCache>
+}
+
+/**
+ * The types of this module under the name of the service, so that one import gives both:
+ * `RequestCache.layer(...)` and `RequestCache.cached(...)` (the class's statics) and
+ * `RequestCache.CachedOptions<...>`, `RequestCache.StoreOptions` and the rest (these types).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RequestCache } from "effect-request-cache"
+ *
+ * const options: RequestCache.CachedOptions<[id: number], { id: number }, never, never> = {
+ *   name: "users",
+ *   lookup: (id) => Effect.succeed({ id })
+ * }
+ * const getUser: RequestCache.Cached<[id: number], { id: number }, never, never> = RequestCache.cached(options)
+ * type Load = RequestCache.Namespace.Load
+ * ```
+ *
+ * @since 0.1.0
+ */
+export declare namespace RequestCache {
+  /** @since 0.1.0 */
+  export type Lookup = Types.Lookup
+  /** @since 0.1.0 */
+  export type Namespace = Types.Namespace
+  /** @since 0.1.0 */
+  export namespace Namespace {
+    /** @since 0.1.0 */
+    export type Load = Types.Namespace.Load
+  }
+  /** @since 0.1.0 */
+  export type Service = Types.Service
+  /** @since 0.1.0 */
+  export type NamespaceSchema = Types.NamespaceSchema
+  /** @since 0.1.0 */
+  export type CachedSchema<A, SI = unknown, FE = never, FI = unknown> = Types.CachedSchema<A, SI, FE, FI>
+  /** @since 0.1.0 */
+  export type StoreOptions = Types.StoreOptions
+  /** @since 0.1.0 */
+  export type EntryOptions = Types.EntryOptions
+  /** @since 0.1.0 */
+  export type CachedOptions<
+    Args extends ReadonlyArray<unknown>,
+    A,
+    E,
+    R,
+    SI = unknown,
+    FE extends E = E,
+    FI = unknown
+  > = Types.CachedOptions<Args, A, E, R, SI, FE, FI>
+  /** @since 0.1.0 */
+  export type Cached<Args extends ReadonlyArray<unknown>, A, E, R> = Types.Cached<Args, A, E, R>
 }
