@@ -107,8 +107,11 @@ const generate = () => {
 }
 
 const check = (origins) => {
-  const tsc = join(root, "node_modules", ".bin", "tsc")
-  const result = spawnSync(tsc, ["-p", tsconfig, "--noEmit", "--pretty", "false"], { cwd: root, encoding: "utf8" })
+  const tsc = join(root, "node_modules", "typescript", "bin", "tsc")
+  const result = spawnSync(process.execPath, [tsc, "-p", tsconfig, "--noEmit", "--pretty", "false"], {
+    cwd: root,
+    encoding: "utf8"
+  })
   if (result.error) throw result.error
   const output = `${result.stdout}${result.stderr}`
   const located = /^(.*?)\((\d+),(\d+)\): (.*)$/
