@@ -12,7 +12,8 @@ const scenarios: Record<string, () => Promise<{ readonly run: () => Promise<void
   complexity: () => import("./complexity.js"),
   "promise-hit": () => import("./promiseHit.js"),
   "promise-stampede": () => import("./promiseStampede.js"),
-  "async-lru": () => import("./asyncLru.js")
+  "async-lru": () => import("./asyncLru.js"),
+  redis: () => import("./redis.js")
 }
 
 const aliases: Record<string, string> = { o1: "complexity", "O(1)": "complexity" }

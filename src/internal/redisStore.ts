@@ -61,6 +61,21 @@ const resolve = (options: Options): Effect.Effect<Resolved, CacheStoreError> =>
     }
   })
 
+class CommandTimeout extends Error {}
+
+/** `promise`, or a `CommandTimeout` after `millis`: a timer per command, no fiber. */
+const within = <A>(promise: Promise<A>, millis: number): Promise<A> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CommandTimeout(`no answer from redis within ${millis} ms`)), millis)
+    promise.then((value) => {
+      clearTimeout(timer)
+      resolve(value)
+    }, (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+  })
+
 const failure = (operation: string) => (cause: unknown) =>
   new CacheStoreError({ operation, reason: cause instanceof Error ? cause.message : String(cause), cause })
 
@@ -136,7 +151,9 @@ const makeRaw = (options: Resolved): Effect.Effect<Service, never, Scope.Scope> 
       url: options.url,
       // Commands fail at once while disconnected instead of queueing for a reconnection.
       disableOfflineQueue: true,
-      commandOptions: { timeout: options.commandTimeout },
+      // No node-redis timeout (0: none): it makes an `AbortSignal.timeout` per command, whose timer
+      // fires later even when the command is long done; `within` below is the time limit.
+      commandOptions: { timeout: 0 },
       socket: {
         connectTimeout: options.connectTimeout,
         reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000)
@@ -148,8 +165,12 @@ const makeRaw = (options: Resolved): Effect.Effect<Service, never, Scope.Scope> 
     const entryKey = (namespace: string, key: string) => `${prefix}:${namespace}:${key}`
     // No namespace is empty, so no entry key starts with `prefix::`.
     const lockKey = (namespace: string, key: string) => `${prefix}::lock:${namespace}:${key}`
+    const { commandTimeout } = options
+    // node-redis's own `timeout` only covers a command until it is written to the socket; this
+    // one also covers the answer (a Redis that hangs, a connection that stalls). A late answer is
+    // still read and dropped, so the connection stays in step.
     const command = <A>(operation: string, run: () => Promise<A>) =>
-      Effect.tryPromise({ try: run, catch: failure(operation) })
+      Effect.tryPromise({ try: () => within(run(), commandTimeout), catch: failure(operation) })
 
     // One subscription to the channel for the whole layer; `subscribe` adds listeners to it.
     const listeners = new Set<(event: StoreEvent) => void>()
@@ -216,22 +237,29 @@ const makeRaw = (options: Resolved): Effect.Effect<Service, never, Scope.Scope> 
             })),
       delete: (namespace, key) =>
         command("delete", () => client.del(entryKey(namespace, key))).pipe(Effect.map((count) => count > 0)),
+      // A batch of keys at a time, each round trip under the time limit (not the whole clear).
       clear: (namespace) =>
-        command("clear", async () => {
-          const match = `${globEscape(`${prefix}:${namespace}`)}:*`
-          let cursor = "0"
-          do {
-            const reply = await client.scan(cursor, { MATCH: match, COUNT: 1_000 })
-            cursor = reply.cursor
-            if (reply.keys.length > 0) await client.unlink(reply.keys)
-          } while (cursor !== "0")
+        Effect.tryPromise({
+          try: async () => {
+            const match = `${globEscape(`${prefix}:${namespace}`)}:*`
+            let cursor = "0"
+            do {
+              const reply = await within(client.scan(cursor, { MATCH: match, COUNT: 1_000 }), commandTimeout)
+              cursor = reply.cursor
+              if (reply.keys.length > 0) await within(client.unlink(reply.keys), commandTimeout)
+            } while (cursor !== "0")
+          },
+          catch: failure("clear")
         }),
       coordination
     } satisfies Service
   })
 
 export const make = (options: Options): Effect.Effect<Service, CacheStoreError, Scope.Scope> =>
-  Effect.flatMap(resolve(options), (resolved) => Effect.map(makeRaw(resolved), (raw) => resilient(raw, resolved)))
+  Effect.flatMap(
+    resolve(options),
+    (resolved) => Effect.map(makeRaw(resolved), (raw) => resilient(raw, { ...resolved, timedByStore: true }))
+  )
 
 export const layer = (options: Options): Layer.Layer<CacheStore, CacheStoreError> =>
   Layer.scoped(CacheStore, make(options))

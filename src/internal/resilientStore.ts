@@ -7,6 +7,12 @@ import { CacheStoreError, type Coordination, type Service } from "../CacheStore.
 export interface Resilience {
   /** Milliseconds a command may take before it fails with a `CacheStoreError`. */
   readonly commandTimeout: number
+  /**
+   * The service enforces `commandTimeout` itself (the Redis store puts a timer on each command's
+   * promise), so no timer is raced here: `Effect.timeoutFail` forks two fibers per command, which
+   * costs more than a local Redis round trip.
+   */
+  readonly timedByStore?: boolean | undefined
   readonly breaker: {
     /** Consecutive failed commands that open the circuit. */
     readonly failures: number
@@ -30,7 +36,7 @@ class Breaker {
   constructor(readonly name: string, readonly options: Resilience) {}
 
   run<A>(operation: string, command: Effect.Effect<A, CacheStoreError>): Effect.Effect<A, CacheStoreError> {
-    const timed = Effect.timeoutFail(command, {
+    const timed = this.options.timedByStore === true ? command : Effect.timeoutFail(command, {
       duration: this.options.commandTimeout,
       onTimeout: () =>
         new CacheStoreError({ operation, reason: `no answer from ${this.name} within ${this.options.commandTimeout} ms` })
