@@ -37,7 +37,7 @@ export const describeRedis = (name: string, body: () => void): void => {
     describe(name, body)
   } else if (required) {
     describe(name, () => {
-      it("needs Redis on 127.0.0.1:6379", () => {
+      it(`needs Redis on ${REDIS_URL}`, () => {
         throw new Error(`Redis does not answer on ${REDIS_URL}, and CI=true requires the Redis tests to run`)
       })
     })
