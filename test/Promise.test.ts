@@ -445,6 +445,24 @@ describe("cachedMethod", () => {
     expect(a.calls).toBe(2)
   })
 
+  it("keys of different types never meet; a bad argument is named as the caller sees it", async () => {
+    class Echo {
+      @cachedMethod()
+      async echo(...args: Array<unknown>): Promise<string> {
+        return JSON.stringify(args, (_, v) => typeof v === "bigint" ? `${v}n` : v === undefined ? "undefined" : v)
+      }
+    }
+    const e = new Echo()
+    const inputs: Array<Array<unknown>> = [[1], ["1"], [1n], [true], ["true"], [null], ["null"], [undefined], [], [1, 2], ["(n1,n2)"]]
+    const first = await Promise.all(inputs.map((args) => e.echo(...args)))
+    expect(new Set(first).size).toBe(inputs.length)
+    expect(await Promise.all(inputs.map((args) => e.echo(...args)))).toEqual(first)
+    expect(methodCache(Echo.prototype.echo).cacheInfo()).toMatchObject({ misses: inputs.length, hits: inputs.length })
+    const rejection = await e.echo(() => 1).catch((error: unknown) => error)
+    expect(rejection).toBeInstanceOf(CacheKey.KeyEncodingError)
+    expect((rejection as Error).message).toContain("argument 1")
+  })
+
   it("the key option applies to the arguments after the instance", async () => {
     const a = new Client("a:")
     await a.user(1, "trace-1")

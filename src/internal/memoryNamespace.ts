@@ -479,8 +479,28 @@ export class MemoryNamespace implements Namespace {
   }
 
   /**
-   * The Promise API's call: a fresh hit returns the slot's settled promise; anything else takes
-   * `unsafeGet`, and `adapter` turns its flight or cached failure into a promise.
+   * The Promise API's hit: the settled promise of a fresh entry (made on the slot's first hit,
+   * then the same one), or `undefined` when the call needs `unsafeGetPromise`.
+   */
+  unsafeHitPromise(key: MapKey, adapter: PromiseAdapter): Promise<unknown> | undefined {
+    const slot = this.map.get(key)
+    if (slot === undefined) return undefined
+    const value = this.values[slot]
+    if (value instanceof Flight) return undefined
+    if (this.expires !== undefined) {
+      const expiresAt = this.expires[slot]!
+      if (expiresAt !== Infinity && this.clock.unsafeCurrentTimeMillis() >= expiresAt) return undefined
+    }
+    this.touch(slot)
+    this.counts.hits++
+    this.metrics.hits.update(1)
+    const promises = this.promises ??= []
+    return promises[slot] ??= value instanceof CachedFailure ? adapter.failure(value.exit) : Promise.resolve(value)
+  }
+
+  /**
+   * The Promise API's call: a fresh hit as `unsafeHitPromise`; anything else takes `unsafeGet`,
+   * and `adapter` turns its flight or cached failure into a promise.
    */
   unsafeGetPromise(
     key: MapKey,
@@ -489,21 +509,8 @@ export class MemoryNamespace implements Namespace {
     caller: AnyFiber,
     adapter: PromiseAdapter
   ): Promise<unknown> {
-    const slot = this.map.get(key)
-    if (slot !== undefined) {
-      const value = this.values[slot]
-      if (
-        !(value instanceof Flight) &&
-        (this.expires === undefined || this.expires[slot]! === Infinity ||
-          this.clock.unsafeCurrentTimeMillis() < this.expires[slot]!)
-      ) {
-        this.touch(slot)
-        this.counts.hits++
-        this.metrics.hits.update(1)
-        const promises = this.promises ??= []
-        return promises[slot] ??= value instanceof CachedFailure ? adapter.failure(value.exit) : Promise.resolve(value)
-      }
-    }
+    const hit = this.unsafeHitPromise(key, adapter)
+    if (hit !== undefined) return hit
     const result = this.unsafeGet(key, lookup, args, caller)
     return result instanceof Flight
       ? adapter.flight(result)

@@ -189,7 +189,14 @@ const makeCache = (
       return Effect.runPromise(Fiber.interruptAll(running))
     }
   }
-  return { call, controls, namespace }
+  /** A method's call: its key is made without the instance's array, which only a miss needs. */
+  const callMethod = (self: unknown, args: Array<unknown>, key: MapKey): Promise<unknown> => {
+    if (host.closed) return Promise.reject(new CacheClosedError(name))
+    return namespace.unsafeHitPromise(key, adapter) ??
+      namespace.unsafeGetPromise(key, lookup, [self, ...args], caller, adapter)
+  }
+
+  return { call, callMethod, controls, namespace }
 }
 
 const defaultKey = (args: ReadonlyArray<unknown>): MapKey => argumentsKey(args)
@@ -214,6 +221,24 @@ export const alruCache = <Args extends Array<unknown>, R>(
   const cached = (...args: Args) => call(args)
   return Object.assign(cached, controls) as unknown as AlruCached<Args, Awaited<R>>
 }
+
+/** The type of a `MapKey` as one character, so that `instanceKey` is injective. */
+const keyTags: Record<string, string> = {
+  number: "n",
+  string: "s",
+  boolean: "t",
+  bigint: "g",
+  undefined: "u",
+  object: "l" // null: the only object a MapKey can be
+}
+
+/**
+ * A method cache's key: the instance's number, then the arguments' key with its type. One
+ * string concatenation instead of encoding `[instance, ...args]` as a list; injective because
+ * the number ends at the first `|` and the tag says how to read the rest. Only this method's
+ * cache sees these keys, so they need not match the `CacheKey` encoding.
+ */
+const instanceKey = (id: number, key: MapKey): string => `${id}|${keyTags[typeof key]}${String(key)}`
 
 /** The controls of each decorated method, found by the method. */
 const methodCaches = new WeakMap<object, MethodCacheControls<object, ReadonlyArray<unknown>, unknown>>()
@@ -241,18 +266,27 @@ export const cachedMethod = (options?: AlruOptions<Array<never>>) => {
       return id
     }
     const keyFn = options?.key
-    const keyOf = keyFn === undefined
-      ? (args: ReadonlyArray<unknown>) => argumentsKey([idOf(args[0]), ...args.slice(1)])
-      : (args: ReadonlyArray<unknown>) => toMapKey([idOf(args[0]), keyFn(...(args.slice(1) as Array<never>))], "key")
+    const argsKey = keyFn === undefined
+      ? argumentsKey
+      : (args: ReadonlyArray<unknown>) => toMapKey(keyFn(...(args as Array<never>)), "key")
+    // The controls name an entry by the instance and the arguments.
+    const keyOf = (instanceAndArgs: ReadonlyArray<unknown>) =>
+      instanceKey(idOf(instanceAndArgs[0]), argsKey(instanceAndArgs.slice(1)))
     const name = options?.name ?? String(context.name)
-    const { call, controls } = makeCache(
+    const { callMethod, controls } = makeCache(
       (self, ...args) => method.apply(self as This, args as Args),
       options as AlruOptions<never> | undefined,
       name,
       keyOf
     )
     const replacement = function(this: This, ...args: Args): Promise<R> {
-      return call([this, ...args]) as Promise<R>
+      let key: MapKey
+      try {
+        key = instanceKey(idOf(this), argsKey(args))
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      return callMethod(this, args, key) as Promise<R>
     }
     methodCaches.set(replacement, controls as unknown as MethodCacheControls<object, ReadonlyArray<unknown>, unknown>)
     return replacement
