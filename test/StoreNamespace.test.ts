@@ -314,6 +314,107 @@ describe("Stores: faults never fail the caller", () => {
     }))
 })
 
+/** `store` with its reads counted and, while `gate` is set, held until it opens. */
+const heldReads = (store: CacheStore.Service) => {
+  const state: { reads: number; gate: Deferred.Deferred<void> | undefined } = { reads: 0, gate: undefined }
+  const service: CacheStore.Service = {
+    ...store,
+    get: (namespace, key) =>
+      Effect.suspend(() => {
+        state.reads++
+        const read = store.get(namespace, key)
+        return state.gate === undefined ? read : Effect.zipRight(Deferred.await(state.gate), read)
+      })
+  }
+  return { service, state }
+}
+
+describe("Stores: single flight within a process (the first caller reads the store)", () => {
+  it.scoped("concurrent callers of a key in the store: one read, no lookup, the others coalesced", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store)
+      const held = heldReads(store)
+      const b = yield* process(held.service)
+      const { get, state } = usersFunction(fresh("users"))
+      yield* get(1).pipe(inside(a))
+      held.state.gate = yield* Deferred.make<void>()
+      const fibers = yield* Effect.forEach(Array.from({ length: 5 }), () => Effect.fork(get(1).pipe(inside(b))))
+      yield* eventually(() => held.state.reads === 1)
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+      expect(held.state.reads).toBe(1)
+      yield* Deferred.succeed(held.state.gate, undefined)
+      const users = yield* Fiber.joinAll(fibers)
+      expect(new Set(users.map((u) => u.name))).toEqual(new Set(["user 1-1"]))
+      expect(held.state.reads).toBe(1)
+      expect(state.runs).toBe(1)
+      expect(yield* get.stats.pipe(inside(b))).toMatchObject({ hits: 1, coalesced: 4, misses: 0, loads: 0 })
+      // Then a hit of the first tier.
+      yield* get(1).pipe(inside(b))
+      expect(held.state.reads).toBe(1)
+    }))
+
+  it.scoped("concurrent callers of a key nobody holds: one read and one lookup", () =>
+    Effect.gen(function*() {
+      const held = heldReads(yield* CacheStore.makeMemory)
+      const a = yield* process(held.service)
+      const { get, state } = usersFunction(fresh("users"))
+      held.state.gate = yield* Deferred.make<void>()
+      const fibers = yield* Effect.forEach(Array.from({ length: 5 }), () => Effect.fork(get(1).pipe(inside(a))))
+      yield* eventually(() => held.state.reads === 1)
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+      yield* Deferred.succeed(held.state.gate, undefined)
+      const users = yield* Fiber.joinAll(fibers)
+      expect(new Set(users.map((u) => u.name))).toEqual(new Set(["user 1-1"]))
+      expect(held.state.reads).toBe(1)
+      expect(state.runs).toBe(1)
+      expect(yield* get.stats.pipe(inside(a))).toMatchObject({ hits: 0, coalesced: 4, misses: 1, loads: 1 })
+    }))
+
+  it.scoped("a caller interrupted while it reads the store hands the load over to those who joined", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store)
+      const held = heldReads(store)
+      const b = yield* process(held.service)
+      const { get, state } = usersFunction(fresh("users"))
+      yield* get(1).pipe(inside(a))
+      held.state.gate = yield* Deferred.make<void>()
+      const first = yield* Effect.fork(get(1).pipe(inside(b)))
+      yield* eventually(() => held.state.reads === 1)
+      const second = yield* Effect.fork(get(1).pipe(inside(b)))
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+      expect(Exit.isInterrupted(yield* Fiber.interrupt(first))).toBe(true)
+      // The interrupted read is abandoned: the load that the second caller waits for reads again.
+      yield* eventually(() => held.state.reads === 2)
+      yield* Deferred.succeed(held.state.gate, undefined)
+      expect((yield* Fiber.join(second)).name).toBe("user 1-1")
+      expect(state.runs).toBe(1)
+      expect(yield* get.stats.pipe(inside(b))).toMatchObject({ hits: 1, coalesced: 1, misses: 0, loads: 0 })
+    }))
+
+  it.scoped("a caller interrupted while it reads the store, alone: its load goes, the next caller starts afresh", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store)
+      const held = heldReads(store)
+      const b = yield* process(held.service)
+      const { get, state } = usersFunction(fresh("users"))
+      yield* get(1).pipe(inside(a))
+      held.state.gate = yield* Deferred.make<void>()
+      const first = yield* Effect.fork(get(1).pipe(inside(b)))
+      yield* eventually(() => held.state.reads === 1)
+      yield* Fiber.interrupt(first)
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+      expect(held.state.reads).toBe(1)
+      yield* Deferred.succeed(held.state.gate, undefined)
+      expect((yield* get(1).pipe(inside(b))).name).toBe("user 1-1")
+      expect(held.state.reads).toBe(2)
+      expect(state.runs).toBe(1)
+      expect(yield* get.stats.pipe(inside(b))).toMatchObject({ hits: 1, coalesced: 0, misses: 1, loads: 0, size: 1 })
+    }))
+})
+
 describe("Stores: two processes over one shared store", () => {
   it.scoped("single flight across processes: concurrent callers on both run the lookup once", () =>
     Effect.gen(function*() {

@@ -25,14 +25,15 @@ export interface CacheHost {
 
 type AnyExit = Exit.Exit<unknown, unknown>
 type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
+type FiberRefs = ReturnType<AnyFiber["getFiberRefs"]>
 /** Fields of Effect's `FiberRuntime` that its public interface does not declare. */
 type FiberInternals = AnyFiber & {
   readonly currentRuntimeFlags: RuntimeFlags.RuntimeFlags
-  readonly _fiberRefs: ReturnType<AnyFiber["getFiberRefs"]> | undefined
+  readonly _fiberRefs: FiberRefs | undefined
 }
 type FiberConstructor = new(
   id: FiberId.Runtime,
-  refs: ReturnType<AnyFiber["getFiberRefs"]>,
+  refs: FiberRefs,
   flags: RuntimeFlags.RuntimeFlags
 ) => AnyFiber & {
   start(effect: Effect.Effect<unknown, unknown, unknown>): void
@@ -67,12 +68,17 @@ export interface PromiseAdapter {
 /** The end of a list. */
 const NIL = -1
 
+/**
+ * The context that a flight's fiber inherits from its caller. `getFiberRefs()` first copies the
+ * caller's refs to record its runtime flags, which the child is given directly; the immutable
+ * snapshot itself is what the child needs.
+ */
+const refsOf = (caller: AnyFiber): FiberRefs => (caller as FiberInternals)._fiberRefs ?? caller.getFiberRefs()
+
 const grown = <A extends Uint8Array | Float64Array | Int32Array>(from: A, to: A): A => {
   to.set(from)
   return to
 }
-
-const die = (message: string) => Effect.die(new Error(message))
 
 /**
  * One lookup in flight: a blocking load (the value of its slot) or a refresh (the slot keeps
@@ -94,6 +100,11 @@ export class Flight {
   jitter = 0
   /** The lookup's own expiry, if it gave one. */
   timed: Timed | undefined = undefined
+  /**
+   * A claimed flight's context: its caller's refs as they were at the claim. Its fiber, if it
+   * needs one later, takes these: by then that caller may be interrupted, which its refs record.
+   */
+  refs: FiberRefs | undefined = undefined
   /** The one promise that every caller of the Promise API awaits (made on first use). */
   promise: Promise<unknown> | undefined = undefined
 
@@ -106,12 +117,37 @@ export class Flight {
       if (this.exit !== undefined) return resume(this.exit)
       // Counted here, where its canceler is registered, so every waiter counted can leave.
       this.waiters++
-      const joiners = this.joiners ??= []
-      const index = joiners.push(resume) - 1
-      return Effect.sync(() => {
-        joiners[index] = undefined
-        this.leave()
-      })
+      return this.enqueue(resume)
+    })
+  }
+
+  /**
+   * `wait` for the caller that claimed the flight (`MemoryNamespace.claim`): it is counted among
+   * the waiters from the claim on, and leaves like any other, also when it is interrupted before
+   * it starts waiting.
+   */
+  waitClaimed(): Effect.Effect<unknown, unknown> {
+    if (this.exit !== undefined) return this.exit
+    let waiting = false
+    return Effect.onInterrupt(
+      Effect.async<unknown, unknown>((resume) => {
+        if (this.exit !== undefined) return resume(this.exit)
+        waiting = true
+        return this.enqueue(resume)
+      }),
+      () =>
+        Effect.sync(() => {
+          if (!waiting) this.leave()
+        })
+    )
+  }
+
+  private enqueue(resume: (exit: AnyExit) => void): Effect.Effect<void> {
+    const joiners = this.joiners ??= []
+    const index = joiners.push(resume) - 1
+    return Effect.sync(() => {
+      joiners[index] = undefined
+      this.leave()
     })
   }
 
@@ -132,13 +168,24 @@ export class Flight {
     }
     this.exit = exit
     this.namespace.complete(this, exit)
+    this.resume(exit)
+  }
+
+  /** Ends a flight whose lookup never ran (its namespace closed first): nothing is counted or stored. */
+  abort(exit: AnyExit): void {
+    this.exit = exit
+    this.resume(exit)
+  }
+
+  private resume(exit: AnyExit): void {
     const joiners = this.joiners
     if (joiners === undefined) return
     this.joiners = undefined
     for (let i = 0; i < joiners.length; i++) joiners[i]?.(exit)
   }
 
-  private leave(): void {
+  /** A waiter leaves: the last one to leave a load stops it. */
+  leave(): void {
     if (this.refresh || this.exit !== undefined || --this.waiters > 0) return
     // The last waiter has left: nobody needs the result, so stop the lookup and let the next
     // caller start afresh.
@@ -319,6 +366,75 @@ export class MemoryNamespace implements Namespace {
     return value
   }
 
+  /**
+   * `get` for a first tier whose caller loads a missing entry itself (the store's namespace reads
+   * the store on its own fiber): a fresh hit's result, the load in flight to join (single flight),
+   * or, on a miss, a new `Flight` in the key's slot, not started, with its caller counted as its
+   * first waiter. The caller settles it (`Flight.settle`), or starts its lookup (`start`), or
+   * leaves it to whoever joined (`handOver`). The same counting and recency as `get`; an entry
+   * past its expiry is a miss (the stale window is for the caller to serve: this namespace's
+   * policy has none). A hit allocates nothing but its `Exit`.
+   */
+  claim(key: MapKey, caller: AnyFiber): Effect.Effect<unknown, unknown> | Flight {
+    const slot = this.map.get(key)
+    if (slot === undefined) {
+      this.count("misses")
+      if (this.host.closed) return this.closed()
+      return this.claimSlot(this.allocate(key), key, caller)
+    }
+    this.touch(slot)
+    const value = this.values[slot]
+    if (value instanceof Flight) return this.join(value)
+    if (this.expires !== undefined) {
+      const expiresAt = this.expires[slot]!
+      if (expiresAt !== Infinity && this.clock.unsafeCurrentTimeMillis() >= expiresAt) {
+        this.count("expirations")
+        this.count("misses")
+        this.detach(slot)
+        if (this.host.closed) {
+          this.remove(slot)
+          return this.closed()
+        }
+        return this.claimSlot(slot, key, caller)
+      }
+    }
+    this.counts.hits++
+    this.metrics.hits.update(1)
+    return value instanceof CachedFailure ? value.exit : Exit.succeed(value)
+  }
+
+  private claimSlot(slot: number, key: MapKey, caller: AnyFiber): Flight {
+    const flight = new Flight(this, key, false)
+    flight.waiters = 1
+    flight.refs = refsOf(caller)
+    this.values[slot] = flight
+    return flight
+  }
+
+  /**
+   * Runs the lookup of a claimed flight in a fiber of its own (see `run`; its context is the one
+   * of the claim), which settles it; on a namespace whose layer has closed, the flight fails with
+   * a defect at once.
+   */
+  start(flight: Flight, lookup: Lookup, args: ReadonlyArray<unknown>, caller: AnyFiber): void {
+    const closed = this.run(flight, lookup, args, caller, true)
+    if (closed !== undefined) flight.abort(closed)
+  }
+
+  /**
+   * The caller that claimed a flight leaves before settling or starting it: the callers that
+   * joined meanwhile get its lookup run for them; with none, the flight is dropped.
+   */
+  handOver(flight: Flight, lookup: Lookup, args: ReadonlyArray<unknown>, caller: AnyFiber): void {
+    if (flight.exit !== undefined || flight.fiber !== undefined) return
+    if (--flight.waiters > 0) this.start(flight, lookup, args, caller)
+    else this.removeFlight(flight)
+  }
+
+  private closed(): Exit.Exit<never> {
+    return Exit.die(new Error(`RequestCache: namespace "${this.name}" was used after its layer's scope closed`))
+  }
+
   /** A caller that finds a load in flight joins it (single flight). */
   private join(flight: Flight): Effect.Effect<unknown, unknown> {
     this.counts.coalesced++
@@ -352,10 +468,10 @@ export class MemoryNamespace implements Namespace {
     args: ReadonlyArray<unknown>,
     caller: AnyFiber,
     immediate: boolean
-  ): Effect.Effect<never> | undefined {
+  ): Exit.Exit<never> | undefined {
     if (this.host.closed) {
       this.removeFlight(flight)
-      return die(`RequestCache: namespace "${this.name}" was used after its layer's scope closed`)
+      return this.closed()
     }
     let effect: Effect.Effect<unknown, unknown, unknown>
     try {
@@ -379,9 +495,7 @@ export class MemoryNamespace implements Namespace {
     }
     const fiber = new (caller.constructor as FiberConstructor)(
       FiberId.unsafeMake(),
-      // `getFiberRefs()` first copies the caller's refs to record its runtime flags, which the
-      // child is given directly; the immutable snapshot itself is what the child needs.
-      (caller as FiberInternals)._fiberRefs ?? caller.getFiberRefs(),
+      flight.refs ?? refsOf(caller),
       // Interruptible, even where the caller is not; and not winding down, even where the
       // caller has finished (the Promise API's callers are a finished fiber's context).
       (((caller as FiberInternals).currentRuntimeFlags | RuntimeFlags.Interruption) & ~RuntimeFlags.WindDown) as RuntimeFlags.RuntimeFlags
@@ -706,7 +820,8 @@ export class MemoryNamespace implements Namespace {
     this.tail = slot
   }
 
-  private count(counter: stats.Counter, by = 1): void {
+  /** Counts in `counts` and in the namespace's metrics (`by` may be negative: a correction). */
+  count(counter: stats.Counter, by = 1): void {
     this.counts[counter] += by
     this.metrics[counter].update(by)
   }

@@ -3,15 +3,13 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
-import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { CacheStats } from "../CacheStats.js"
 import type { Coordination, Service as StoreService, StoreEvent } from "../CacheStore.js"
 import type { Lookup, Namespace } from "../RequestCache.js"
 import type { MapKey } from "./cacheKey.js"
-import { type CacheHost, MemoryNamespace, Timed } from "./memoryNamespace.js"
-import { metricName } from "./metrics.js"
+import { type CacheHost, Flight, MemoryNamespace, Timed } from "./memoryNamespace.js"
 import type { ResolvedPolicy } from "./policy.js"
 import type * as stats from "./stats.js"
 import { type EntryCodec, type EntrySchema, fromStoreKey, makeCodec, type StoredEntry, toStoreKey } from "./storeEntry.js"
@@ -50,6 +48,7 @@ interface Waiter {
 const WARNING_INTERVAL = 10_000
 
 const NONE: Option.Option<never> = Option.none()
+const NO_ARGS: ReadonlyArray<never> = []
 
 /**
  * A namespace whose entries live in a `CacheStore`, with a small in-memory first tier (L1) in
@@ -68,7 +67,6 @@ export class StoreNamespace implements Namespace {
   private readonly waiters = new Map<string, Set<Waiter>>()
   /** Background refreshes in flight in this process, by store key. */
   private readonly refreshing = new Set<string>()
-  private readonly metrics: Record<stats.Counter, (by: number) => void>
   private lastWarning = -Infinity
   private suppressed = 0
 
@@ -91,19 +89,14 @@ export class StoreNamespace implements Namespace {
       cacheErrors: undefined
     }, context.host)
     this.codec = makeCodec(schema)
-    const metrics: Record<string, (by: number) => void> = {}
-    for (const counter of Object.keys(this.l1.counts) as Array<stats.Counter>) {
-      const metric = Metric.counter(metricName(counter)).pipe(Metric.tagged("namespace", name))
-      metrics[counter] = (by) => metric.unsafeUpdate(by, [])
-    }
-    this.metrics = metrics as Record<stats.Counter, (by: number) => void>
   }
 
   // ---------------------------------------------------------------------------------------------
   // The Namespace interface
 
   get(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>, caller: AnyFiber): Effect.Effect<unknown, unknown> {
-    return this.l1.get(key, this.throughStore, [key, lookup, args], caller)
+    const claimed = this.l1.claim(key, caller)
+    return claimed instanceof Flight ? this.loadClaimed(claimed, key, lookup, args, caller) : claimed
   }
 
   refresh(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>, caller: AnyFiber): Effect.Effect<unknown, unknown> {
@@ -184,9 +177,66 @@ export class StoreNamespace implements Namespace {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The L1's lookups
+  // Loads
 
-  /** The L1's lookup on a get: read the store, load on a miss. */
+  /**
+   * An L1 miss: this caller reads the store on its own fiber (no fiber of the flight's, no hop
+   * through the scheduler to join it) while the callers of the same key join the flight. A usable
+   * entry settles the flight; a missing one starts the lookup in the flight's own fiber, which
+   * outlives this caller if others wait. A caller interrupted during the read hands the load over
+   * to those who joined (or drops the flight if none did).
+   */
+  private loadClaimed(
+    flight: Flight,
+    key: MapKey,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    caller: AnyFiber
+  ): Effect.Effect<unknown, unknown> {
+    const storeKey = toStoreKey(key)
+    const writer = this.addWriter(storeKey)
+    // (`Effect.exit` and one continuation rather than `matchCauseEffect`'s two: no closures in
+    // an object literal, which tsx's `keepNames` would name on every call.)
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Effect.exit(restore(this.read(storeKey))), (read) => {
+        if (read._tag === "Failure") {
+          this.removeWriter(storeKey, writer)
+          // Interrupted: whoever joined meanwhile loads without this caller. Otherwise a defect
+          // (`read` fails in no other way), which every caller gets, as from a failed load.
+          if (!Cause.isInterruptedOnly(read.cause)) flight.settle(read)
+          else this.l1.handOver(flight, this.throughStore, [key, lookup, args], caller)
+          return read
+        }
+        const found = read.value
+        if (Option.isSome(found)) {
+          const entry = found.value
+          const now = this.now()
+          if (now < entry.freshUntil) {
+            this.removeWriter(storeKey, writer)
+            this.served("hits", entry)
+            flight.settle(Exit.succeed(this.timed(entry, now)))
+            return entry.exit
+          }
+          if (entry.exit._tag === "Success" && now < entry.staleUntil) {
+            this.removeWriter(storeKey, writer)
+            this.served("staleHits", entry)
+            flight.settle(Exit.succeed(this.timed(entry, now)))
+            return Effect.as(this.refreshInBackground(key, storeKey, lookup, args), entry.exit.value)
+          }
+        }
+        const load = Effect.ensuring(
+          this.loadMissing(storeKey, lookup, args, writer, false),
+          Effect.sync(() => this.removeWriter(storeKey, writer))
+        )
+        this.l1.start(flight, () => load, NO_ARGS, caller)
+        // No fiber: the layer had closed, and the flight failed without running `load`.
+        if (flight.fiber === undefined) this.removeWriter(storeKey, writer)
+        return restore(flight.waitClaimed())
+      })
+    )
+  }
+
+  /** The L1's lookup on a get whose caller left its load to others: read the store, load on a miss. */
   private readonly throughStore = ((key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>) =>
     this.load(key, lookup, args)) as unknown as Lookup
 
@@ -332,7 +382,7 @@ export class StoreNamespace implements Namespace {
     if (this.refreshing.has(storeKey) || this.context.host.closed) return Effect.void
     this.refreshing.add(storeKey)
     const writer = this.addWriter(storeKey)
-    const refresh = Effect.exit(this.loadMissing(storeKey, lookup, args, writer, true)).pipe(
+    const refresh = Effect.exit(Effect.interruptible(this.loadMissing(storeKey, lookup, args, writer, true))).pipe(
       Effect.flatMap((exit) =>
         Effect.sync(() => {
           if (exit._tag === "Failure") {
@@ -351,9 +401,11 @@ export class StoreNamespace implements Namespace {
         this.removeWriter(storeKey, writer)
       }))
     )
-    // Forked from the L1's load fiber, so the refresh has the caller's context; the cache's scope
-    // owns it, so it outlives that fiber and ends with the cache.
-    return Effect.asVoid(Effect.forkIn(refresh, this.context.scope))
+    // Forked from the caller's fiber (or the L1's load fiber), so the refresh has the caller's
+    // context; the cache's scope owns it, so it outlives that fiber and ends with the cache. Forked
+    // uninterruptible, so that the cleanup above is in place before an interruption can land;
+    // the refresh itself is interruptible.
+    return Effect.asVoid(Effect.uninterruptible(Effect.forkIn(refresh, this.context.scope)))
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -483,9 +535,9 @@ export class StoreNamespace implements Namespace {
     this.count(as)
   }
 
+  /** The L1's counters and metrics are this namespace's. */
   private count(counter: stats.Counter, by = 1): void {
-    this.l1.counts[counter] += by
-    this.metrics[counter](by)
+    this.l1.count(counter, by)
   }
 
   private addWriter(storeKey: string): Writer {
