@@ -11,7 +11,7 @@ import type { CacheStats } from "../CacheStats.js"
 import type { Lookup, Namespace } from "../RequestCache.js"
 import type { MapKey } from "./cacheKey.js"
 import { type NamespaceMetrics, namespaceMetrics } from "./metrics.js"
-import type { ResolvedPolicy } from "./policy.js"
+import { cachesError, type ResolvedPolicy } from "./policy.js"
 import * as stats from "./stats.js"
 
 /** What every namespace of one cache shares: its time, its randomness, its running fibers. */
@@ -557,13 +557,7 @@ export class MemoryNamespace implements Namespace {
   }
 
   private cachesError(error: unknown): boolean {
-    const cacheErrors = this.policy.cacheErrors
-    if (cacheErrors === undefined) return false
-    try {
-      return cacheErrors(error) === true
-    } catch {
-      return false
-    }
+    return cachesError(this.policy, error)
   }
 
   private store(slot: number, value: unknown, timeToLive: number, jitter: number): void {

@@ -139,6 +139,17 @@ export const resolve = (
 
 const cacheAll = (): boolean => true
 
+/** Whether the policy caches this typed failure; a predicate that throws says no. */
+export const cachesError = (policy: ResolvedPolicy, error: unknown): boolean => {
+  const cacheErrors = policy.cacheErrors
+  if (cacheErrors === undefined) return false
+  try {
+    return cacheErrors(error) === true
+  } catch {
+    return false
+  }
+}
+
 /** Two resolved policies that behave the same (predicates compare by identity). */
 export const samePolicy = (a: ResolvedPolicy, b: ResolvedPolicy): boolean =>
   a.capacity === b.capacity && a.timeToLive === b.timeToLive && a.jitter === b.jitter &&

@@ -10,7 +10,7 @@ import type { Coordination, Service as StoreService, StoreEvent } from "../Cache
 import type { Lookup, Namespace } from "../RequestCache.js"
 import type { MapKey } from "./cacheKey.js"
 import { type CacheHost, Flight, MemoryNamespace, Timed } from "./memoryNamespace.js"
-import type { ResolvedPolicy } from "./policy.js"
+import { cachesError, type ResolvedPolicy } from "./policy.js"
 import type * as stats from "./stats.js"
 import { type EntryCodec, type EntrySchema, fromStoreKey, makeCodec, type StoredEntry, toStoreKey } from "./storeEntry.js"
 
@@ -515,13 +515,7 @@ export class StoreNamespace implements Namespace {
   }
 
   private cachesError(error: unknown): boolean {
-    const cacheErrors = this.policy.cacheErrors
-    if (cacheErrors === undefined) return false
-    try {
-      return cacheErrors(error) === true
-    } catch {
-      return false
-    }
+    return cachesError(this.policy, error)
   }
 
   /**
