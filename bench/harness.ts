@@ -84,3 +84,34 @@ export const versusFloor = (
     const r = ns[i]! / ns[0]!
     return [c.name, num(ns[i]!), ratio(r), isOurs ? `<= ${target}x` : "", met(isOurs ? r <= target : undefined)]
   })
+
+/**
+ * The cold-key runs of a stampede: `warmup + repetitions` rounds, each case once per round on a
+ * key of its own that nobody asked for before. Returns each case's best wall time (ms) and, per
+ * timed repetition, the count the case left in `runs[i]` (its lookups or calls).
+ */
+export const coldRounds = async (
+  cases: ReadonlyArray<{ readonly run: (key: number) => Promise<unknown> }>,
+  runs: Array<number>,
+  warmup: number,
+  repetitions: number
+): Promise<{ readonly ms: Array<number>; readonly counts: Array<Array<number>> }> => {
+  const times: Array<Array<number>> = cases.map(() => [])
+  const counts: Array<Array<number>> = cases.map(() => [])
+  let key = 0
+  for (let rep = 0; rep < warmup + repetitions; rep++) {
+    for (let i = 0; i < cases.length; i++) {
+      runs[i] = 0
+      key++
+      gc()
+      const start = performance.now()
+      await cases[i]!.run(key)
+      const ms = performance.now() - start
+      if (rep >= warmup) {
+        times[i]!.push(ms)
+        counts[i]!.push(runs[i]!)
+      }
+    }
+  }
+  return { ms: times.map((all) => Math.min(...all)), counts }
+}

@@ -12,7 +12,7 @@ import { memoryDriver } from "bentocache/drivers/memory"
 import { LRUCache } from "lru-cache"
 import pMemoize from "p-memoize"
 import { alruCache } from "../src/Promise.js"
-import { gc, met, num, ratio, table } from "./harness.js"
+import { coldRounds, met, num, ratio, table } from "./harness.js"
 
 const CALLERS = 10_000
 const REPETITIONS = 7
@@ -76,25 +76,7 @@ export const run = async (): Promise<void> => {
     }
   ]
 
-  const times: Array<Array<number>> = cases.map(() => [])
-  const counts: Array<Array<number>> = cases.map(() => [])
-  let key = 0
-  for (let rep = 0; rep < WARMUP + REPETITIONS; rep++) {
-    for (let i = 0; i < cases.length; i++) {
-      runs[i] = 0
-      key++
-      gc()
-      const start = performance.now()
-      await cases[i]!.run(key)
-      const ms = performance.now() - start
-      if (rep >= WARMUP) {
-        times[i]!.push(ms)
-        counts[i]!.push(runs[i]!)
-      }
-    }
-  }
-
-  const ms = times.map((all) => Math.min(...all))
+  const { counts, ms } = await coldRounds(cases, runs, WARMUP, REPETITIONS)
   const floor = ms[0]!
   table(
     `P2. promise-stampede: ${num(CALLERS, 0)} concurrent callers, one cold key, function waits ${DELAY_MS} ms, best of ${REPETITIONS}`,

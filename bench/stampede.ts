@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as FiberId from "effect/FiberId"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { RequestCache } from "../src/index.js"
-import { gc, met, num, ratio, table } from "./harness.js"
+import { coldRounds, met, num, ratio, table } from "./harness.js"
 
 const FIBERS = 10_000
 const REPETITIONS = 7
@@ -63,25 +63,7 @@ export const run = async (): Promise<void> => {
     }
   ]
 
-  const times: Array<Array<number>> = cases.map(() => [])
-  const lookups: Array<Array<number>> = cases.map(() => [])
-  let key = 0
-  for (let rep = 0; rep < WARMUP + REPETITIONS; rep++) {
-    for (let i = 0; i < cases.length; i++) {
-      runs[i] = 0
-      key++
-      gc()
-      const start = performance.now()
-      await cases[i]!.run(key)
-      const ms = performance.now() - start
-      if (rep >= WARMUP) {
-        times[i]!.push(ms)
-        lookups[i]!.push(runs[i]!)
-      }
-    }
-  }
-
-  const ms = times.map((all) => Math.min(...all))
+  const { counts: lookups, ms } = await coldRounds(cases, runs, WARMUP, REPETITIONS)
   const floor = ms[0]!
   table(
     `3. stampede: ${num(FIBERS, 0)} fibers, one cold key, lookup sleeps 10 ms, best of ${REPETITIONS}`,
