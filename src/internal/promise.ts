@@ -196,7 +196,19 @@ const makeCache = (
       namespace.unsafeGetPromise(key, lookup, [self, ...args], caller, adapter)
   }
 
-  return { call, callMethod, controls, namespace }
+  /** A one-argument call keyed by its argument: no array unless it misses. */
+  const callOne = (arg: unknown): Promise<unknown> => {
+    if (host.closed) return Promise.reject(new CacheClosedError(name))
+    let key: MapKey
+    try {
+      key = toMapKey(arg, "argument 1") // what `argumentsKey([arg])` is
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return namespace.unsafeHitPromise(key, adapter) ?? namespace.unsafeGetPromise(key, lookup, [arg], caller, adapter)
+  }
+
+  return { call, callMethod, callOne, controls, namespace }
 }
 
 const defaultKey = (args: ReadonlyArray<unknown>): MapKey => argumentsKey(args)
@@ -212,13 +224,18 @@ export const alruCache = <Args extends Array<unknown>, R>(
     ? defaultKey
     : (args: ReadonlyArray<unknown>) => toMapKey(keyFn(...(args as Args)), "key")
   const name = options?.name ?? (fn.name.length > 0 ? fn.name : "alruCache")
-  const { call, controls } = makeCache(
+  const { call, callOne, controls } = makeCache(
     fn as (...args: Array<unknown>) => unknown,
     options as AlruOptions<never> | undefined,
     name,
     keyOf
   )
-  const cached = (...args: Args) => call(args)
+  const cached = keyOf !== defaultKey
+    ? (...args: Args) => call(args)
+    // The common case, one argument and no key function, without the rest array on a hit.
+    : function(_arg?: unknown): Promise<unknown> {
+      return arguments.length === 1 ? callOne(arguments[0]) : call(Array.prototype.slice.call(arguments))
+    }
   return Object.assign(cached, controls) as unknown as AlruCached<Args, Awaited<R>>
 }
 
