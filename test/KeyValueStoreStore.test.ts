@@ -7,9 +7,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { CacheStore, KeyValueStoreStore, RequestCache } from "../src/index.js"
 import type { StoreOptions } from "../src/RequestCache.js"
-
-class User extends Schema.Class<User>("User")({ id: Schema.Number, name: Schema.String }) {}
-class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: Schema.Number }) {}
+import { NotFound, User, usersFunction } from "./support/users.js"
 
 let unique = 0
 const fresh = (prefix: string) => `${prefix}-${++unique}`
@@ -32,19 +30,6 @@ const onDisk = (directory: string, options?: StoreOptions) =>
 const inside = (context: Context.Context<RequestCache>) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.provide(effect, context)
 
-const usersFunction = (name: string) => {
-  const state = { runs: 0 }
-  const get = RequestCache.cached({
-    name,
-    lookup: (id: number) =>
-      Effect.suspend(() => {
-        state.runs++
-        return id < 0 ? Effect.fail(new NotFound({ id })) : Effect.succeed(new User({ id, name: `user ${id}-${state.runs}` }))
-      }),
-    schema: { success: User, failure: NotFound }
-  })
-  return { get, state }
-}
 
 const files = (directory: string) => fs.readdirSync(directory)
 

@@ -14,10 +14,8 @@ import {
   TestClock
 } from "effect"
 import { CacheStore, RequestCache } from "../src/index.js"
-import type { CachedOptions, StoreOptions } from "../src/RequestCache.js"
-
-class User extends Schema.Class<User>("User")({ id: Schema.Number, name: Schema.String }) {}
-class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: Schema.Number }) {}
+import type { StoreOptions } from "../src/RequestCache.js"
+import { NotFound, User, usersFunction } from "./support/users.js"
 
 /** Yields to the scheduler until `condition` holds: no clock, no sleeping. */
 const eventually = (condition: () => boolean) =>
@@ -29,26 +27,6 @@ const eventually = (condition: () => boolean) =>
 let unique = 0
 const fresh = (prefix: string) => `${prefix}-${++unique}`
 
-/** A cached function over users that counts its lookups; `gate` holds them until opened. */
-const usersFunction = (
-  name: string,
-  options: { readonly gate?: Deferred.Deferred<void>; readonly policy?: CachedOptions<[number], User, NotFound, never>["policy"] } = {}
-) => {
-  const state = { runs: 0 }
-  const get = RequestCache.cached({
-    name,
-    lookup: (id: number) =>
-      Effect.gen(function*() {
-        state.runs++
-        if (options.gate !== undefined) yield* Deferred.await(options.gate)
-        if (id < 0) return yield* new NotFound({ id })
-        return new User({ id, name: `user ${id}-${state.runs}` })
-      }),
-    schema: { success: User, failure: NotFound },
-    policy: options.policy
-  })
-  return { get, state }
-}
 
 /** One "process": a cache on the shared store, built in the test's scope. */
 const process = (store: CacheStore.Service, options?: StoreOptions) =>

@@ -5,12 +5,13 @@
  * event or rejection would fail these tests.)
  */
 import { afterAll, afterEach, beforeAll, expect, it } from "@effect/vitest"
-import { type Context, Duration, Effect, Either, Exit, Layer, Option, Schema, Scope } from "effect"
+import { type Context, Duration, Effect, Either, Exit, Layer, Option, Scope } from "effect"
 import { type CacheStore, RequestCache } from "../src/index.js"
 import type { StoreOptions } from "../src/RequestCache.js"
 import { RedisStore } from "../src/redis.js"
 import { deletePrefix, describeRedis, freshPrefix, rawClient, REDIS, REDIS_URL } from "./support/redis.js"
 import { startProxy, type TcpProxy } from "./support/tcpProxy.js"
+import { NotFound, User, usersFunction as users } from "./support/users.js"
 import { startWorker, type Worker } from "./support/workers.js"
 
 const prefixes: Array<string> = []
@@ -316,24 +317,9 @@ describeRedis("RedisStore: faults", () => {
 // -------------------------------------------------------------------------------------------------
 // The two-tier cache (RequestCache.layerStore) on Redis
 
-class User extends Schema.Class<User>("User")({ id: Schema.Number, name: Schema.String }) {}
-class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: Schema.Number }) {}
-
-/** A cached function over users that counts its lookups; negative ids are not found. */
-const usersFunction = (name = "users", policy?: { readonly timeToLive?: number; readonly staleWhileRevalidate?: number }) => {
-  const state = { runs: 0 }
-  const get = RequestCache.cached({
-    name,
-    lookup: (id: number) =>
-      Effect.suspend(() => {
-        state.runs++
-        return id < 0 ? Effect.fail(new NotFound({ id })) : Effect.succeed(new User({ id, name: `user ${id}-${state.runs}` }))
-      }),
-    schema: { success: User, failure: NotFound },
-    policy: { cacheErrors: true, ...policy }
-  })
-  return { get, state }
-}
+/** The shared users function, with its typed failures cached (the round trips carry them). */
+const usersFunction = (name = "users", policy?: { readonly timeToLive?: number; readonly staleWhileRevalidate?: number }) =>
+  users(name, { policy: { cacheErrors: true, ...policy } })
 
 /** One "process": the two-tier cache on its own Redis connection, built in the test's scope. */
 const cacheProcess = (
