@@ -21,7 +21,7 @@
 import type { DurationInput } from "effect/Duration"
 import { LRUCache } from "lru-cache"
 import { setTimeout as sleep } from "node:timers/promises"
-import { type AlruCached, alruCache, cachedMethod } from "../src/Promise.js"
+import { alruCache, type AlruCached, cachedMethod } from "../src/Promise.js"
 import { type Case, gc, measure, num, ratio, table } from "./harness.js"
 
 const ROUNDS = 5

@@ -6,13 +6,13 @@
  * arrays' backing stores (`arrayBuffers`, outside the heap: lru-cache and ours keep their
  * recency links in typed arrays) are reported apart; the target applies to their sum.
  */
-import { spawnSync } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import * as Cache from "effect/Cache"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { LRUCache } from "lru-cache"
+import { spawnSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import { RequestCache } from "../src/index.js"
 import { gc, met, num, ratio, table } from "./harness.js"
 
@@ -43,7 +43,9 @@ const usage = () => {
 }
 
 /** Builds and fills one structure; returns it, so that the caller keeps it alive. */
-const fill = async (structure: Structure): Promise<{ readonly keep: unknown; readonly before: ReturnType<typeof usage> }> => {
+const fill = async (
+  structure: Structure
+): Promise<{ readonly keep: unknown; readonly before: ReturnType<typeof usage> }> => {
   switch (structure) {
     case "Map": {
       const before = usage()

@@ -4,9 +4,9 @@
  * written out by hand (no shared loop taking the call as a parameter), so that no case pays for a
  * call site that the others make polymorphic.
  */
+import { createCache } from "async-cache-dedupe"
 import { BentoCache, bentostore } from "bentocache"
 import { memoryDriver } from "bentocache/drivers/memory"
-import { createCache } from "async-cache-dedupe"
 import { LRUCache } from "lru-cache"
 import pMemoize from "p-memoize"
 import { alruCache } from "../src/Promise.js"

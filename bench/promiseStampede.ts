@@ -42,7 +42,9 @@ export const run = async (): Promise<void> => {
   })
   const bentoSlow = slow(5)
 
-  const cases: Array<{ readonly name: string; readonly ours?: boolean; readonly run: (key: number) => Promise<unknown> }> = [
+  const cases: Array<
+    { readonly name: string; readonly ours?: boolean; readonly run: (key: number) => Promise<unknown> }
+  > = [
     {
       name: "floor: 10,000 awaits of one shared promise",
       run: (key) => {
@@ -79,7 +81,9 @@ export const run = async (): Promise<void> => {
   const { counts, ms } = await coldRounds(cases, runs, WARMUP, REPETITIONS)
   const floor = ms[0]!
   table(
-    `P2. promise-stampede: ${num(CALLERS, 0)} concurrent callers, one cold key, function waits ${DELAY_MS} ms, best of ${REPETITIONS}`,
+    `P2. promise-stampede: ${
+      num(CALLERS, 0)
+    } concurrent callers, one cold key, function waits ${DELAY_MS} ms, best of ${REPETITIONS}`,
     ["case", "calls", "wall ms", "vs floor", "target", "met"],
     cases.map((c, i) => {
       const single = counts[i]!.every((n) => n === 1)

@@ -49,7 +49,10 @@ const redisAnswers = (): Promise<boolean> =>
     socket.on("error", () => done(false))
   })
 
-const loop = (runtime: ManagedRuntime.ManagedRuntime<RequestCache, unknown>, get: (k: number) => Effect.Effect<User, never, RequestCache>) =>
+const loop = (
+  runtime: ManagedRuntime.ManagedRuntime<RequestCache, unknown>,
+  get: (k: number) => Effect.Effect<User, never, RequestCache>
+) =>
 (n: number) =>
   runtime.runPromise(Effect.gen(function*() {
     for (let i = 0, k = 0; i < n; i++) {
@@ -140,7 +143,9 @@ export const run = async (): Promise<void> => {
     const storeRatio = l2[1]! / l2[0]!
     const l2Ratio = l2[2]! / l2[0]!
     table(
-      `redis 2. L2 hit vs raw GET: ${KEYS} keys of ${payload} bytes, one fiber, ${num(L2_ITERATIONS, 0)} calls, best of 5`,
+      `redis 2. L2 hit vs raw GET: ${KEYS} keys of ${payload} bytes, one fiber, ${
+        num(L2_ITERATIONS, 0)
+      } calls, best of 5`,
       ["case", "µs/op", "vs raw GET", "target", "met"],
       [
         [l2Cases[0]!.name, num(l2[0]! / 1_000, 2), ratio(1), "", ""],

@@ -55,11 +55,15 @@ export const run = async (): Promise<void> => {
     },
     {
       name: "Effect Cache.get",
-      run: (key) => runtime.runPromise(Effect.forEach(fibers, () => effectCache.get(key), { concurrency: "unbounded", discard: true }))
+      run: (key) =>
+        runtime.runPromise(
+          Effect.forEach(fibers, () => effectCache.get(key), { concurrency: "unbounded", discard: true })
+        )
     },
     {
       name: "ours",
-      run: (key) => runtime.runPromise(Effect.forEach(fibers, () => ours(key), { concurrency: "unbounded", discard: true }))
+      run: (key) =>
+        runtime.runPromise(Effect.forEach(fibers, () => ours(key), { concurrency: "unbounded", discard: true }))
     }
   ]
 

@@ -29,7 +29,8 @@ const batchUserLoader = RequestResolver.makeBatched((requests: ReadonlyArray<Get
     const ids = requests.map((request) => request.id)
     yield* Console.log(`  batch_user_loader([${ids.join(", ")}]): one DB round trip`)
     yield* Effect.sleep("20 millis")
-    yield* Effect.forEach(requests, (request) => Request.succeed(request, { id: request.id, name: `user ${request.id}` }), {
+    yield* Effect.forEach(requests, (request) =>
+      Request.succeed(request, { id: request.id, name: `user ${request.id}` }), {
       discard: true
     })
   })
@@ -49,7 +50,8 @@ const makeDataLoader = <Req extends Request.Request<unknown, unknown>>(
         ([request, deferred]) =>
           Effect.flatMap(
             Effect.exit(Effect.request(request, resolver)),
-            (exit) => Deferred.done(deferred, exit as Exit.Exit<Request.Request.Success<Req>, Request.Request.Error<Req>>)
+            (exit) =>
+              Deferred.done(deferred, exit as Exit.Exit<Request.Request.Success<Req>, Request.Request.Error<Req>>)
           ),
         { batching: true, discard: true }
       )

@@ -8,8 +8,8 @@
  * the arguments; `methodCache(APIClient.prototype.fetchUserData)` reaches its controls. The
  * HTTP session is a local stand-in that counts its requests.
  */
-import { setTimeout as sleep } from "node:timers/promises"
 import { cachedMethod, methodCache } from "effect-request-cache/promise"
+import { setTimeout as sleep } from "node:timers/promises"
 
 /** Stands in for `aiohttp.ClientSession`: answers JSON after 30 ms and counts the requests. */
 class FakeSession {
@@ -85,7 +85,11 @@ try {
   // Entries belong to an instance: another client does not see this one's.
   const other = await new APIClient().open()
   await other.fetchWeather("London", "metric", 5.0)
-  console.log(`another client's fetchWeather("London") is a miss: misses=${methodCache(APIClient.prototype.fetchWeather).cacheStats().misses}`)
+  console.log(
+    `another client's fetchWeather("London") is a miss: misses=${
+      methodCache(APIClient.prototype.fetchWeather).cacheStats().misses
+    }`
+  )
   await other.close()
   console.log(`HTTP requests made: ${client.session?.requests ?? 0} + ${other.session?.requests ?? 0}`)
 } finally {

@@ -3,8 +3,8 @@
  * arguments. Keys are encoded structurally (arrays, plain objects in any key order, numbers,
  * strings, dates...), so equal arguments hit the same entry.
  */
-import { setTimeout as sleep } from "node:timers/promises"
 import { alruCache } from "effect-request-cache/promise"
+import { setTimeout as sleep } from "node:timers/promises"
 
 let runs = 0
 
@@ -22,7 +22,9 @@ const processData = alruCache(
 const result1 = await processData([1, 2, 3], { mode: "fast" }, 2.0)
 const result2 = await processData([1, 2, 3], { mode: "fast" }, 2.0) // cache hit
 console.log(`result: ${JSON.stringify(result1)}`)
-console.log(`Results equal: ${JSON.stringify(result1) === JSON.stringify(result2)} (the same object: ${result1 === result2})`)
+console.log(
+  `Results equal: ${JSON.stringify(result1) === JSON.stringify(result2)} (the same object: ${result1 === result2})`
+)
 console.log(`function runs: ${runs}`)
 
 // A dict's key order does not matter; a different list is another entry.

@@ -4,8 +4,8 @@
  * what the entry depends on; the request id and the timestamp are left out, so the three calls
  * share one entry.
  */
-import { setTimeout as sleep } from "node:timers/promises"
 import { alruCache } from "effect-request-cache/promise"
+import { setTimeout as sleep } from "node:timers/promises"
 
 // Cache user permissions, ignoring the request metadata.
 const getUserPermissions = alruCache(

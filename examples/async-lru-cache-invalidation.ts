@@ -2,8 +2,8 @@
  * Twin of async-lru-cache's "Manual Cache Invalidation": after updating a profile, its entry is
  * invalidated so that the next read fetches the fresh profile.
  */
-import { setTimeout as sleep } from "node:timers/promises"
 import { alruCache } from "effect-request-cache/promise"
+import { setTimeout as sleep } from "node:timers/promises"
 
 /** The "database". */
 const profiles = new Map<string, { name: string; updatedAt: number }>()

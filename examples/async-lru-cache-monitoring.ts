@@ -7,9 +7,9 @@
  * estimate of async-lru-cache has no twin: entry counts and hit rates are what this cache
  * reports (and exports as Effect metrics).
  */
-import { setTimeout as sleep } from "node:timers/promises"
 import { CacheStats } from "effect-request-cache"
 import { alruCache } from "effect-request-cache/promise"
+import { setTimeout as sleep } from "node:timers/promises"
 
 let runs = 0
 

@@ -4,8 +4,8 @@
  *
  * The time to live is 200 ms here (the seed's 60 s) and the wait 300 ms (the seed's 61 s).
  */
-import { setTimeout as sleep } from "node:timers/promises"
 import { alruCache } from "effect-request-cache/promise"
+import { setTimeout as sleep } from "node:timers/promises"
 
 /** Python's `hash(symbol) % 50`, made deterministic. */
 const hash = (text: string) => Array.from(text).reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7)

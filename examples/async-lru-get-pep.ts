@@ -7,8 +7,8 @@
  * python.org is replaced by a local stand-in: a PEP's page is a deterministic body, and PEP 9991
  * does not exist, so the client error becomes 'Not Found' as in the seed.
  */
-import { setTimeout as sleep } from "node:timers/promises"
 import { alruCache, CacheClosedError } from "effect-request-cache/promise"
+import { setTimeout as sleep } from "node:timers/promises"
 
 class ClientError extends Error {
   override readonly name = "ClientError"

@@ -8,8 +8,8 @@
  * each one had to be loaded again: that is its lifetime.
  */
 import type { Duration } from "effect"
-import { setTimeout as sleep } from "node:timers/promises"
 import { alruCache } from "effect-request-cache/promise"
+import { setTimeout as sleep } from "node:timers/promises"
 
 const keys = Array.from({ length: 20 }, (_, i) => i)
 
@@ -52,4 +52,6 @@ const describe = (label: string, lifetimes: Array<number>) => {
 }
 describe("without jitter", withoutJitter.lifetimes())
 describe("with jitter   ", withJitter.lifetimes())
-console.log(`parameters: ttl=${withJitter.func.cacheParameters().ttl} ms jitter=${withJitter.func.cacheParameters().jitter} ms`)
+console.log(
+  `parameters: ttl=${withJitter.func.cacheParameters().ttl} ms jitter=${withJitter.func.cacheParameters().jitter} ms`
+)

@@ -9,8 +9,8 @@
  * example runs itself in two worker threads; each one's cache misses once and then hits, and
  * the main thread's cache is untouched by theirs.
  */
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads"
 import { alruCache, type CacheInfo } from "effect-request-cache/promise"
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads"
 
 let loads = 0
 

@@ -4,8 +4,8 @@
  *
  * The time to live is 200 ms here (the seed's 5 s).
  */
-import { setTimeout as sleep } from "node:timers/promises"
 import { alruCache } from "effect-request-cache/promise"
+import { setTimeout as sleep } from "node:timers/promises"
 
 let runs = 0
 

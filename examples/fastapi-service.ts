@@ -14,9 +14,9 @@
 import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, Random } from "effect"
+import { RequestCache } from "effect-request-cache"
 import { createServer } from "node:http"
 import { pathToFileURL } from "node:url"
-import { RequestCache } from "effect-request-cache"
 
 /** How many times the "remote API" ran: what the cache saves. */
 export const remoteCalls = { count: 0 }

@@ -2,8 +2,8 @@
  * Twin of functools2's "Basic Usage": `@async_lru_cache(ttl=60)` on a slow async function. The
  * first call waits for the slow API; the second is served from the cache at once.
  */
-import { setTimeout as sleep } from "node:timers/promises"
 import { alruCache } from "effect-request-cache/promise"
+import { setTimeout as sleep } from "node:timers/promises"
 
 // @async_lru_cache(ttl=60)  # cache results for 60 seconds
 const getUserData = alruCache(

@@ -2,8 +2,8 @@
  * Twin of functools2's "Single-Flight Execution": 10 concurrent calls of an uncached slow
  * function run it once; the other nine wait for that one result.
  */
-import { setTimeout as sleep } from "node:timers/promises"
 import { alruCache } from "effect-request-cache/promise"
+import { setTimeout as sleep } from "node:timers/promises"
 
 let lookups = 0
 

@@ -5,8 +5,8 @@
  *
  * The time to live is 200 ms here (the seed's 1 s) and the wait 300 ms (the seed's 1.5 s).
  */
-import { setTimeout as sleep } from "node:timers/promises"
 import { alruCache } from "effect-request-cache/promise"
+import { setTimeout as sleep } from "node:timers/promises"
 
 let computations = 0
 
@@ -42,4 +42,6 @@ await timed("after the refresh")
 
 const stats = getLiveData.cacheStats()
 console.log(`computations: ${computations}`)
-console.log(`stats: hits=${stats.hits} staleHits=${stats.staleHits} refreshes=${stats.refreshes} misses=${stats.misses}`)
+console.log(
+  `stats: hits=${stats.hits} staleHits=${stats.staleHits} refreshes=${stats.refreshes} misses=${stats.misses}`
+)

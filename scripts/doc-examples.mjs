@@ -98,7 +98,9 @@ const generate = () => {
       const n = (counts.get(example.name.toLowerCase()) ?? 0) + 1
       counts.set(example.name.toLowerCase(), n)
       const out = `${module}.${example.name}.${n}.ts`
-      const header = `// ${relative(root, file)}:${example.line} (${module}.${example.name}), by scripts/doc-examples.mjs`
+      const header = `// ${
+        relative(root, file)
+      }:${example.line} (${module}.${example.name}), by scripts/doc-examples.mjs`
       writeFileSync(join(outDir, out), [header, ...example.code.map((c) => c.text), "export {}", ""].join("\n"))
       origins.set(out, { file: relative(root, file), example, headerLines: 1 })
     }

@@ -64,8 +64,7 @@ export interface Options {
  * @since 0.1.0
  * @category layers
  */
-export const layer: (options?: Options) => Layer.Layer<CacheStore, never, KeyValueStore.KeyValueStore> =
-  internal.layer
+export const layer: (options?: Options) => Layer.Layer<CacheStore, never, KeyValueStore.KeyValueStore> = internal.layer
 
 /**
  * Makes the store service from the `KeyValueStore` in the context, for composing by hand.
@@ -82,5 +81,4 @@ export const layer: (options?: Options) => Layer.Layer<CacheStore, never, KeyVal
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options?: Options) => Effect.Effect<Service, never, KeyValueStore.KeyValueStore> =
-  internal.make
+export const make: (options?: Options) => Effect.Effect<Service, never, KeyValueStore.KeyValueStore> = internal.make

@@ -150,7 +150,9 @@ export interface CacheControls<Args extends ReadonlyArray<unknown>, A> {
  * @since 0.1.0
  * @category models
  */
-export type AlruCached<Args extends ReadonlyArray<unknown>, A> = ((...args: Args) => Promise<A>) & CacheControls<Args, A>
+export type AlruCached<Args extends ReadonlyArray<unknown>, A> =
+  & ((...args: Args) => Promise<A>)
+  & CacheControls<Args, A>
 
 /**
  * Wraps an `async` function in a cache: concurrent calls with the same key share one call of

@@ -20,8 +20,8 @@ import type * as CachePolicy from "./CachePolicy.js"
 import type { CacheStats } from "./CacheStats.js"
 import type { CacheStore } from "./CacheStore.js"
 // This module itself: the types merged into the `RequestCache` namespace below, by these names.
-import type * as Types from "./RequestCache.js"
 import * as internal from "./internal/requestCache.js"
+import type * as Types from "./RequestCache.js"
 
 /**
  * A lookup with its arguments erased, as a namespace receives it: it is applied to the call's

@@ -227,7 +227,10 @@ describe("Date, Map and Set", () => {
   })
 
   it("encodes a Map by its sorted entries", () => {
-    expectSame(new Map<unknown, unknown>([["a", 1], [{ y: 1, x: 2 }, 2]]), new Map<unknown, unknown>([[{ x: 2, y: 1 }, 2], ["a", 1]]))
+    expectSame(
+      new Map<unknown, unknown>([["a", 1], [{ y: 1, x: 2 }, 2]]),
+      new Map<unknown, unknown>([[{ x: 2, y: 1 }, 2], ["a", 1]])
+    )
     expectDifferent(new Map([["a", 1]]), new Map([["a", 2]]))
     expectDifferent(new Map([["a", 1]]), { a: 1 })
     expectDifferent(new Map([[1, "a"]]), new Map([["1", "a"]]))
@@ -299,7 +302,10 @@ describe("Effect values", () => {
     const pairs: ReadonlyArray<readonly [unknown, unknown]> = [
       [Data.struct({ a: Option.some(1) }), Data.struct({ a: Option.some(1) })],
       [Chunk.make(Data.tuple(1, 2)), Chunk.make(Data.tuple(1, 2))],
-      [HashMap.make([Data.struct({ id: 1 }), Either.right("x")]), HashMap.make([Data.struct({ id: 1 }), Either.right("x")])]
+      [
+        HashMap.make([Data.struct({ id: 1 }), Either.right("x")]),
+        HashMap.make([Data.struct({ id: 1 }), Either.right("x")])
+      ]
     ]
     for (const [a, b] of pairs) {
       expect(Equal.equals(a, b)).toBe(true)

@@ -24,7 +24,12 @@ describe("CachePolicy", () => {
 
   it("reads durations in every DurationInput form; errorTimeToLive defaults to timeToLive", () => {
     const policy = Either.getOrThrow(resolve({ timeToLive: "2 minutes", jitter: 500, staleWhileRevalidate: [1, 0] }))
-    expect(policy).toMatchObject({ timeToLive: 120_000, jitter: 500, staleWhileRevalidate: 1_000, errorTimeToLive: 120_000 })
+    expect(policy).toMatchObject({
+      timeToLive: 120_000,
+      jitter: 500,
+      staleWhileRevalidate: 1_000,
+      errorTimeToLive: 120_000
+    })
     expect(Either.getOrThrow(resolve({ capacity: Infinity, staleWhileRevalidate: Infinity })).capacity).toBe(Infinity)
   })
 
@@ -35,17 +40,17 @@ describe("CachePolicy", () => {
 
   it("names the option and says what is wrong", () => {
     expect(error({ capacity: 0 }).message).toBe(
-      'Invalid cache option "capacity": expected a positive integer or Infinity, got 0'
+      "Invalid cache option \"capacity\": expected a positive integer or Infinity, got 0"
     )
     expect(error({ capacity: 1.5 }).option).toBe("capacity")
-    expect(error({ capacity: "10" }).reason).toContain('got "10"')
+    expect(error({ capacity: "10" }).reason).toContain("got \"10\"")
     expect(error({ timeToLive: Number.NaN }).message).toContain("timeToLive")
     expect(error({ timeToLive: "-5 seconds" }).reason).toContain("zero or more")
     expect(error({ jitter: Infinity }).reason).toBe("must be finite")
-    expect(error({ errorTimeToLive: "tomorrow" }).reason).toContain('"tomorrow"')
+    expect(error({ errorTimeToLive: "tomorrow" }).reason).toContain("\"tomorrow\"")
     expect(error({ cacheErrors: 1 }).option).toBe("cacheErrors")
     expect(error({ maxsize: 5 }).message).toBe(
-      'Invalid cache option "maxsize": unknown option; the options are capacity, timeToLive, jitter, staleWhileRevalidate, cacheErrors, errorTimeToLive'
+      "Invalid cache option \"maxsize\": unknown option; the options are capacity, timeToLive, jitter, staleWhileRevalidate, cacheErrors, errorTimeToLive"
     )
   })
 
@@ -67,7 +72,9 @@ describe("CachePolicy", () => {
       expect(options.cacheErrors).toBe(true)
       expect(Object.keys(options).sort()).toEqual(["cacheErrors", "capacity", "timeToLive"])
       const stats = yield* RequestCache.statsFor("n").pipe(
-        Effect.provide(RequestCache.layerConfig(CachePolicy.config).pipe(Layer.provide(Layer.setConfigProvider(provider))))
+        Effect.provide(
+          RequestCache.layerConfig(CachePolicy.config).pipe(Layer.provide(Layer.setConfigProvider(provider)))
+        )
       )
       expect(stats.capacity).toBe(5)
     }))
@@ -82,6 +89,6 @@ describe("CachePolicy", () => {
           )
         )
       )
-      expect(failure.message).toContain('"capacity"')
+      expect(failure.message).toContain("\"capacity\"")
     }))
 })

@@ -30,7 +30,6 @@ const onDisk = (directory: string, options?: StoreOptions) =>
 const inside = (context: Context.Context<RequestCache>) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.provide(effect, context)
 
-
 const files = (directory: string) => fs.readdirSync(directory)
 
 describe("KeyValueStoreStore on the file system", () => {
@@ -160,7 +159,8 @@ describe("KeyValueStoreStore on layerMemory", () => {
     Effect.gen(function*() {
       const kv = yield* Layer.build(KeyValueStore.layerMemory)
       const storeLayer = KeyValueStoreStore.layer().pipe(Layer.provide(Layer.succeedContext(kv)))
-      const processOn = () => Layer.build(RequestCache.layerStore({ cacheErrors: true }).pipe(Layer.provide(storeLayer)))
+      const processOn = () =>
+        Layer.build(RequestCache.layerStore({ cacheErrors: true }).pipe(Layer.provide(storeLayer)))
       const { get, state } = usersFunction(fresh("users"))
       const a = yield* processOn()
       const b = yield* processOn()

@@ -1,16 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
 import { Effect } from "effect"
+import { CacheKey } from "effect-request-cache"
+import { alruCache, CacheClosedError, cachedMethod, CacheOptionError, methodCache } from "effect-request-cache/promise"
 import * as fc from "fast-check"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
-import { CacheKey } from "effect-request-cache"
-import {
-  alruCache,
-  CacheClosedError,
-  cachedMethod,
-  CacheOptionError,
-  methodCache
-} from "effect-request-cache/promise"
 
 /** A promise resolved from outside: a latch for the function under the cache. */
 const latch = <A = void>() => {
@@ -453,7 +447,10 @@ describe("cachedMethod", () => {
       }
     }
     const e = new Echo()
-    const inputs: Array<Array<unknown>> = [[1], ["1"], [1n], [true], ["true"], [null], ["null"], [undefined], [], [1, 2], ["(n1,n2)"]]
+    const inputs: Array<Array<unknown>> = [[1], ["1"], [1n], [true], ["true"], [null], ["null"], [undefined], [], [
+      1,
+      2
+    ], ["(n1,n2)"]]
     const first = await Promise.all(inputs.map((args) => e.echo(...args)))
     expect(new Set(first).size).toBe(inputs.length)
     expect(await Promise.all(inputs.map((args) => e.echo(...args)))).toEqual(first)

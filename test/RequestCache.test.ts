@@ -12,8 +12,8 @@ import {
   Metric,
   MetricKey,
   Option,
-  Scope,
   Random,
+  Scope,
   TestClock
 } from "effect"
 import { CacheKey, CachePolicy, RequestCache } from "../src/index.js"
@@ -53,8 +53,7 @@ const latched = <A>(value: (key: number) => A) =>
     return { latch, state, lookup, release: Deferred.succeed(latch, undefined) }
   })
 
-const namespaceOf = (name: string) =>
-  Effect.map(RequestCache, (cache) => cache.namespace(name) as MemoryNamespace)
+const namespaceOf = (name: string) => Effect.map(RequestCache, (cache) => cache.namespace(name) as MemoryNamespace)
 
 let unique = 0
 const fresh = (prefix: string) => `${prefix}-${++unique}`
@@ -266,7 +265,10 @@ describe("4. Typed failures", () => {
       const get = RequestCache.cached({
         name: "predicate",
         lookup: (id: number): Effect.Effect<never, NotFound | Timeout> =>
-          Effect.suspend((): Effect.Effect<never, NotFound | Timeout> => (runs++, id === 1 ? Effect.fail(new NotFound({ id })) : Effect.fail(new Timeout())))
+          Effect.suspend((): Effect.Effect<
+            never,
+            NotFound | Timeout
+          > => (runs++, id === 1 ? Effect.fail(new NotFound({ id })) : Effect.fail(new Timeout())))
       })
       yield* Effect.flip(get(1))
       yield* Effect.flip(get(1))
@@ -296,9 +298,10 @@ describe("4. Typed failures", () => {
       let runs = 0
       const get = RequestCache.cached({
         name: "defects",
-        lookup: (_: number) => Effect.zipRight(Effect.sync(() => runs++), Deferred.await(latch)).pipe(
-          Effect.zipRight(Effect.dieMessage("boom"))
-        )
+        lookup: (_: number) =>
+          Effect.zipRight(Effect.sync(() => runs++), Deferred.await(latch)).pipe(
+            Effect.zipRight(Effect.dieMessage("boom"))
+          )
       })
       const fibers = yield* Effect.forEach([1, 2, 3], () => Effect.fork(get(1)))
       yield* eventually(() => runs === 1)
@@ -363,8 +366,7 @@ describe("5. Stale-while-revalidate", () => {
       let runs = 0
       const get = RequestCache.cached({
         name: "swr-error",
-        lookup: (_: number) =>
-          Effect.suspend(() => ++runs === 1 ? Effect.succeed("first") : Effect.fail(new Timeout()))
+        lookup: (_: number) => Effect.suspend(() => ++runs === 1 ? Effect.succeed("first") : Effect.fail(new Timeout()))
       })
       yield* get(1)
       yield* TestClock.adjust("15 seconds")
@@ -677,7 +679,9 @@ describe("10. Options", () => {
     Effect.gen(function*() {
       const negative = yield* failure({ capacity: -1 })
       expect(negative).toBeInstanceOf(CachePolicy.CachePolicyError)
-      expect(negative.message).toBe('Invalid cache option "capacity": expected a positive integer or Infinity, got -1')
+      expect(negative.message).toBe(
+        "Invalid cache option \"capacity\": expected a positive integer or Infinity, got -1"
+      )
       expect((yield* failure({ timeToLive: Number.NaN })).option).toBe("timeToLive")
       expect((yield* failure({ jitter: "soon" })).message).toContain("jitter")
       expect((yield* failure({ timeToLive: -5 })).option).toBe("timeToLive")
@@ -690,13 +694,21 @@ describe("10. Options", () => {
   it("a bad policy override throws where the cached function is defined", () => {
     expect(() =>
       RequestCache.cached({ name: "bad", lookup: (k: number) => Effect.succeed(k), policy: { capacity: 0 } })
-    ).toThrow('Invalid cache option "capacity"')
+    ).toThrow("Invalid cache option \"capacity\"")
   })
 
   it.effect("two namespaces of one name with different policies is a clear defect", () =>
     Effect.gen(function*() {
-      const a = RequestCache.cached({ name: "clash", lookup: (k: number) => Effect.succeed(k), policy: { capacity: 1 } })
-      const b = RequestCache.cached({ name: "clash", lookup: (k: number) => Effect.succeed(k), policy: { capacity: 2 } })
+      const a = RequestCache.cached({
+        name: "clash",
+        lookup: (k: number) => Effect.succeed(k),
+        policy: { capacity: 1 }
+      })
+      const b = RequestCache.cached({
+        name: "clash",
+        lookup: (k: number) => Effect.succeed(k),
+        policy: { capacity: 2 }
+      })
       yield* a(1)
       const exit = yield* Effect.exit(b(1))
       expect(Exit.isFailure(exit) && Cause.pretty(exit.cause).includes("already in use with another policy")).toBe(
@@ -706,7 +718,11 @@ describe("10. Options", () => {
 
   it.effect("a namespace policy overrides the layer's", () =>
     Effect.gen(function*() {
-      const small = RequestCache.cached({ name: "own", lookup: (k: number) => Effect.succeed(k), policy: { capacity: 1 } })
+      const small = RequestCache.cached({
+        name: "own",
+        lookup: (k: number) => Effect.succeed(k),
+        policy: { capacity: 1 }
+      })
       yield* small(1)
       yield* small(2)
       expect((yield* small.stats).capacity).toBe(1)

@@ -1,18 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import {
-  Context,
-  Deferred,
-  Effect,
-  Exit,
-  Fiber,
-  Layer,
-  Logger,
-  Metric,
-  Option,
-  Schema,
-  Scope,
-  TestClock
-} from "effect"
+import { Context, Deferred, Effect, Exit, Fiber, Layer, Logger, Metric, Option, Schema, Scope, TestClock } from "effect"
 import { CacheStore, RequestCache } from "../src/index.js"
 import type { StoreOptions } from "../src/RequestCache.js"
 import { NotFound, User, usersFunction } from "./support/users.js"
@@ -27,7 +14,6 @@ const eventually = (condition: () => boolean) =>
 let unique = 0
 const fresh = (prefix: string) => `${prefix}-${++unique}`
 
-
 /** One "process": a cache on the shared store, built in the test's scope. */
 const process = (store: CacheStore.Service, options?: StoreOptions) =>
   Layer.build(RequestCache.layerStore(options).pipe(Layer.provide(Layer.succeed(CacheStore.CacheStore, store))))
@@ -37,7 +23,8 @@ const inside = <A, E, R>(context: Context.Context<RequestCache>) => (effect: Eff
 
 /** A store whose every command fails, as a Redis that is down. */
 const downStore: CacheStore.Service = (() => {
-  const down = (operation: string) => Effect.fail(new CacheStore.CacheStoreError({ operation, reason: "connection refused" }))
+  const down = (operation: string) =>
+    Effect.fail(new CacheStore.CacheStoreError({ operation, reason: "connection refused" }))
   return {
     name: "down",
     get: () => down("get"),
@@ -127,9 +114,14 @@ describe("Stores: values, failures and expiry through the store", () => {
       // The accessor has no schema: the namespace is made (with its schema) by the cached function.
       yield* get(0).pipe(inside(a))
       yield* get(0).pipe(inside(b))
-      const session = RequestCache.get(get.namespace, 2, Effect.sync(() => new User({ id: 2, name: `s${++state.runs}` })), {
-        timeToLive: "10 seconds"
-      })
+      const session = RequestCache.get(
+        get.namespace,
+        2,
+        Effect.sync(() => new User({ id: 2, name: `s${++state.runs}` })),
+        {
+          timeToLive: "10 seconds"
+        }
+      )
       yield* session.pipe(inside(a))
       yield* session.pipe(inside(b))
       expect(state.runs).toBe(2)
@@ -147,7 +139,13 @@ describe("Stores: values, failures and expiry through the store", () => {
       yield* get(1).pipe(inside(a))
       // Written behind the cache's back (no event): the L1 keeps its copy until its TTL ends.
       const other = new User({ id: 1, name: "changed" })
-      const envelope = JSON.stringify({ v: 1, kind: "success", value: { id: 1, name: "changed" }, freshUntil: null, staleUntil: null })
+      const envelope = JSON.stringify({
+        v: 1,
+        kind: "success",
+        value: { id: 1, name: "changed" },
+        freshUntil: null,
+        staleUntil: null
+      })
       yield* store.set(name, "n1", envelope, Infinity)
       expect((yield* get(1).pipe(inside(a))).name).toBe("user 1-1")
       yield* TestClock.adjust("5 seconds")
@@ -181,7 +179,9 @@ describe("Stores: values, failures and expiry through the store", () => {
         lookup: (...args: ReadonlyArray<unknown>) => Effect.succeed(JSON.stringify(args)),
         schema: { success: Schema.String }
       })
-      const calls: ReadonlyArray<ReadonlyArray<unknown>> = [[1], ["1"], ["a,b"], ["a", "b"], [[1, 2]], [1, 2], [{ a: 1 }]]
+      const calls: ReadonlyArray<ReadonlyArray<unknown>> = [[1], ["1"], ["a,b"], ["a", "b"], [[1, 2]], [1, 2], [{
+        a: 1
+      }]]
       const values = yield* Effect.forEach(calls, (args) => get(...args)).pipe(inside(a))
       expect(new Set(values).size).toBe(calls.length)
       // Through the store (a fresh process): each key finds its own entry.
@@ -237,7 +237,12 @@ describe("Stores: faults never fail the caller", () => {
       const name = fresh("users")
       const { get, state } = usersFunction(name)
       yield* store.set(name, "n1", "{not json", Infinity)
-      yield* store.set(name, "n2", JSON.stringify({ v: 1, kind: "success", value: { id: "two" }, freshUntil: null, staleUntil: null }), Infinity)
+      yield* store.set(
+        name,
+        "n2",
+        JSON.stringify({ v: 1, kind: "success", value: { id: "two" }, freshUntil: null, staleUntil: null }),
+        Infinity
+      )
       yield* store.set(name, "n3", JSON.stringify({ v: 99, kind: "success", value: { id: 3, name: "x" } }), Infinity)
       const values = yield* Effect.forEach([1, 2, 3], (id) => get(id)).pipe(inside(a))
       expect(values.map((u) => u.id)).toEqual([1, 2, 3])
@@ -490,7 +495,9 @@ describe("Stores: the layer", () => {
   it.effect("validates its own options", () =>
     Effect.gen(function*() {
       const build = (options: StoreOptions) =>
-        Effect.flip(Effect.scoped(Layer.build(RequestCache.layerStore(options).pipe(Layer.provide(CacheStore.layerMemory)))))
+        Effect.flip(
+          Effect.scoped(Layer.build(RequestCache.layerStore(options).pipe(Layer.provide(CacheStore.layerMemory))))
+        )
       expect((yield* build({ l1: { capacity: 0 } })).option).toBe("l1.capacity")
       expect((yield* build({ lockTimeout: "forever" as never })).option).toBe("lockTimeout")
       expect((yield* build({ l1: { size: 1 } as never })).option).toBe("l1.size")

@@ -418,7 +418,8 @@ describe("1. Single flight", () => {
         expect(yield* getP.peek(key)).toStrictEqual(Option.none())
         yield* Deferred.succeed(gate, undefined)
         const values = yield* Effect.forEach(fibers, Fiber.join)
-        expect(values).toStrictEqual(Array.from({ length: n }, () => loaded(key, 1)))
+        expect(values).toStrictEqual(Array.from({ length: n }, () =>
+          loaded(key, 1)))
         expect(runs).toBe(1)
         const stats = yield* getP.stats
         expect(stats.misses).toBe(1)
@@ -480,8 +481,10 @@ describe("1. Single flight", () => {
             flight.settled = true
             loads++
             if (!flight.detached) state.set(flight.key, { _tag: "Value", value })
-            yield* waitUntil(`the load of run ${flight.run} completed`, () =>
-              Effect.map(getP.stats, (stats) => stats.loads === loads))
+            yield* waitUntil(
+              `the load of run ${flight.run} completed`,
+              () => Effect.map(getP.stats, (stats) => stats.loads === loads)
+            )
           })
 
         for (const command of commands) {
@@ -494,7 +497,13 @@ describe("1. Single flight", () => {
               const index = callers.length
               if (current === undefined) {
                 misses++
-                const flight: ModelFlight = { run: flights.length, key, callers: [index], detached: false, settled: false }
+                const flight: ModelFlight = {
+                  run: flights.length,
+                  key,
+                  callers: [index],
+                  detached: false,
+                  settled: false
+                }
                 flights.push(flight)
                 modelRuns.set(key, (modelRuns.get(key) ?? 0) + 1)
                 state.set(key, { _tag: "Pending", flight })
@@ -508,8 +517,10 @@ describe("1. Single flight", () => {
                 expected.push(current.value)
               }
               callers.push(yield* Effect.fork(getP(key)))
-              yield* waitUntil(`caller ${index} arrived`, () =>
-                Effect.map(getP.stats, (stats) => stats.hits + stats.misses + stats.coalesced === callers.length))
+              yield* waitUntil(
+                `caller ${index} arrived`,
+                () => Effect.map(getP.stats, (stats) => stats.hits + stats.misses + stats.coalesced === callers.length)
+              )
               break
             }
             case "Release": {

@@ -7,8 +7,8 @@
 import { afterAll, afterEach, beforeAll, expect, it } from "@effect/vitest"
 import { type Context, Duration, Effect, Either, Exit, Layer, Option, Scope } from "effect"
 import { type CacheStore, RequestCache } from "../src/index.js"
-import type { StoreOptions } from "../src/RequestCache.js"
 import { RedisStore } from "../src/redis.js"
+import type { StoreOptions } from "../src/RequestCache.js"
 import { deletePrefix, describeRedis, freshPrefix, rawClient, REDIS, REDIS_URL } from "./support/redis.js"
 import { startProxy, type TcpProxy } from "./support/tcpProxy.js"
 import { NotFound, User, usersFunction as users } from "./support/users.js"
@@ -182,7 +182,9 @@ describeRedis("RedisStore: commands", () => {
       expect((yield* fails({ prefix: "" })).message).toContain("prefix")
       expect((yield* fails({ prefix: "p", commandTimeout: -1 })).message).toContain("commandTimeout")
       expect((yield* fails({ prefix: "p", breaker: { failures: 0 } })).message).toContain("breaker.failures")
-      expect((yield* fails({ prefix: "p", breaker: { cooldown: "soon" as never } })).message).toContain("breaker.cooldown")
+      expect((yield* fails({ prefix: "p", breaker: { cooldown: "soon" as never } })).message).toContain(
+        "breaker.cooldown"
+      )
     }))
 })
 
@@ -313,13 +315,14 @@ describeRedis("RedisStore: faults", () => {
     }))
 })
 
-
 // -------------------------------------------------------------------------------------------------
 // The two-tier cache (RequestCache.layerStore) on Redis
 
 /** The shared users function, with its typed failures cached (the round trips carry them). */
-const usersFunction = (name = "users", policy?: { readonly timeToLive?: number; readonly staleWhileRevalidate?: number }) =>
-  users(name, { policy: { cacheErrors: true, ...policy } })
+const usersFunction = (
+  name = "users",
+  policy?: { readonly timeToLive?: number; readonly staleWhileRevalidate?: number }
+) => users(name, { policy: { cacheErrors: true, ...policy } })
 
 /** One "process": the two-tier cache on its own Redis connection, built in the test's scope. */
 const cacheProcess = (
@@ -469,7 +472,10 @@ describeRedis("Two-tier cache on Redis: faults", () => {
     breaker: { failures: 3, cooldown: "300 millis" }
   })
   /** Every caller of `calls` concurrent calls gets its value; answers how long they all took. */
-  const everyCallerServed = <E>(calls: ReadonlyArray<Effect.Effect<User, E, RequestCache>>, context: Context.Context<RequestCache>) =>
+  const everyCallerServed = <E>(
+    calls: ReadonlyArray<Effect.Effect<User, E, RequestCache>>,
+    context: Context.Context<RequestCache>
+  ) =>
     Effect.gen(function*() {
       const [took, users] = yield* timed(Effect.all(calls, { concurrency: "unbounded" }).pipe(Effect.provide(context)))
       for (const user of users) expect(user).toBeInstanceOf(User)
@@ -501,9 +507,13 @@ describeRedis("Two-tier cache on Redis: faults", () => {
       tcp.slow(150)
       tcp.restore()
       tcp.slow(150)
-      expect(yield* everyCallerServed(Array.from({ length: 20 }, (_, i) => get(300 + i)), cache)).toBeLessThan(3 * 100 + SLACK)
+      expect(yield* everyCallerServed(Array.from({ length: 20 }, (_, i) => get(300 + i)), cache)).toBeLessThan(
+        3 * 100 + SLACK
+      )
       tcp.cut()
-      expect(yield* everyCallerServed(Array.from({ length: 20 }, (_, i) => get(400 + i)), cache)).toBeLessThan(3 * 100 + SLACK)
+      expect(yield* everyCallerServed(Array.from({ length: 20 }, (_, i) => get(400 + i)), cache)).toBeLessThan(
+        3 * 100 + SLACK
+      )
 
       // Back: after the cooldown the cache writes to Redis again, and another process reads it.
       tcp.restore()

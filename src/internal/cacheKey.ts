@@ -116,7 +116,9 @@ const encodeObject = (value: object, context: Context): string => {
     out = "[" + encodeItems(value, context) + "]"
   } else {
     const proto: object | null = Object.getPrototypeOf(value)
-    out = proto === Object.prototype || proto === null ? encodeFields(value, context) : encodeInstance(value, proto, context)
+    out = proto === Object.prototype || proto === null
+      ? encodeFields(value, context)
+      : encodeInstance(value, proto, context)
   }
   ancestors.pop()
   return out
@@ -140,7 +142,8 @@ const encodeFields = (value: object, context: Context): string => {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]
     path.push(key)
-    out += (i === 0 ? "" : ",") + JSON.stringify(key) + ":" + encodeValue((value as Record<string, unknown>)[key], context)
+    out += (i === 0 ? "" : ",") + JSON.stringify(key) + ":" +
+      encodeValue((value as Record<string, unknown>)[key], context)
     path.pop()
   }
   return out + "}"

@@ -78,35 +78,43 @@ export const make = (options?: Options): Effect.Effect<Service, never, KeyValueS
     return {
       name: "key-value-store",
       get: (namespace, key) =>
-        Effect.flatMap(location(namespace, key, "get"), (at) =>
-          Effect.flatMap(Effect.mapError(kv.get(at), fail("get")), (value) => {
-            if (Option.isNone(value)) return Effect.succeed(Option.none())
-            return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-              const entry = read(value.value, key, now)
-              if (entry === undefined) return Effect.succeed(Option.none())
-              if (entry !== EXPIRED) return Effect.succeed(Option.some(entry))
-              return Effect.as(Effect.mapError(kv.remove(at), fail("get")), Option.none())
+        Effect.flatMap(
+          location(namespace, key, "get"),
+          (at) =>
+            Effect.flatMap(Effect.mapError(kv.get(at), fail("get")), (value) => {
+              if (Option.isNone(value)) return Effect.succeed(Option.none())
+              return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+                const entry = read(value.value, key, now)
+                if (entry === undefined) return Effect.succeed(Option.none())
+                if (entry !== EXPIRED) return Effect.succeed(Option.some(entry))
+                return Effect.as(Effect.mapError(kv.remove(at), fail("get")), Option.none())
+              })
             })
-          })),
+        ),
       set: (namespace, key, entry, timeToLive) =>
-        Effect.flatMap(location(namespace, key, "set"), (at) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Effect.mapError(
-              kv.set(at, `${timeToLive === Infinity ? "Infinity" : now + timeToLive} ${key.length} ${key}${entry}`),
-              fail("set")
-            ))),
+        Effect.flatMap(
+          location(namespace, key, "set"),
+          (at) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Effect.mapError(
+                kv.set(at, `${timeToLive === Infinity ? "Infinity" : now + timeToLive} ${key.length} ${key}${entry}`),
+                fail("set")
+              ))
+        ),
       delete: (namespace, key) =>
-        Effect.flatMap(location(namespace, key, "delete"), (at) =>
-          Effect.flatMap(Effect.mapError(kv.get(at), fail("delete")), (value) => {
-            if (Option.isNone(value)) return Effect.succeed(false)
-            return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-              const entry = read(value.value, key, now)
-              if (entry === undefined) return Effect.succeed(false)
-              return Effect.as(Effect.mapError(kv.remove(at), fail("delete")), entry !== EXPIRED)
+        Effect.flatMap(
+          location(namespace, key, "delete"),
+          (at) =>
+            Effect.flatMap(Effect.mapError(kv.get(at), fail("delete")), (value) => {
+              if (Option.isNone(value)) return Effect.succeed(false)
+              return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+                const entry = read(value.value, key, now)
+                if (entry === undefined) return Effect.succeed(false)
+                return Effect.as(Effect.mapError(kv.remove(at), fail("delete")), entry !== EXPIRED)
+              })
             })
-          })),
-      clear: (namespace) =>
-        Effect.mapError(kv.set(`${base(namespace)}generation`, newGeneration()), fail("clear"))
+        ),
+      clear: (namespace) => Effect.mapError(kv.set(`${base(namespace)}generation`, newGeneration()), fail("clear"))
     }
   })
 

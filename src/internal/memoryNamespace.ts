@@ -498,7 +498,8 @@ export class MemoryNamespace implements Namespace {
       flight.refs ?? refsOf(caller),
       // Interruptible, even where the caller is not; and not winding down, even where the
       // caller has finished (the Promise API's callers are a finished fiber's context).
-      (((caller as FiberInternals).currentRuntimeFlags | RuntimeFlags.Interruption) & ~RuntimeFlags.WindDown) as RuntimeFlags.RuntimeFlags
+      (((caller as FiberInternals).currentRuntimeFlags | RuntimeFlags.Interruption) &
+        ~RuntimeFlags.WindDown) as RuntimeFlags.RuntimeFlags
     )
     flight.fiber = fiber
     if (immediate) fiber.start(effect)
@@ -631,7 +632,12 @@ export class MemoryNamespace implements Namespace {
   // Operations without a lookup
 
   /** Refreshes a key now: the old value is served until the new one arrives. */
-  refresh(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>, caller: AnyFiber): Effect.Effect<unknown, unknown> {
+  refresh(
+    key: MapKey,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    caller: AnyFiber
+  ): Effect.Effect<unknown, unknown> {
     const slot = this.map.get(key)
     if (slot === undefined) return this.get(key, lookup, args, caller)
     const value = this.values[slot]
@@ -820,4 +826,3 @@ export class MemoryNamespace implements Namespace {
     this.metrics[counter].update(by)
   }
 }
-

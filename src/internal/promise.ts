@@ -3,8 +3,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import type { CacheStats } from "../CacheStats.js"
 import type * as CachePolicy from "../CachePolicy.js"
+import type { CacheStats } from "../CacheStats.js"
 import type {
   AlruCached,
   AlruOptions,
@@ -127,7 +127,9 @@ const makeCache = (
   const adapter: PromiseAdapter = {
     flight: (flight) =>
       flight.promise ??= new Promise((resolve, reject) =>
-        flight.onSettle((exit) => exit._tag === "Success" ? resolve(exit.value) : reject(errorOf(exit.cause, host, name)))
+        flight.onSettle((exit) =>
+          exit._tag === "Success" ? resolve(exit.value) : reject(errorOf(exit.cause, host, name))
+        )
       ),
     failure: (exit) => Promise.reject(errorOf((exit as Exit.Failure<unknown, unknown>).cause, host, name))
   }
@@ -269,7 +271,9 @@ export const cachedMethod = (options?: AlruOptions<Array<never>>) => {
     context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Promise<R>>
   ): (this: This, ...args: Args) => Promise<R> => {
     if (context.kind !== "method") throw new CacheOptionError("cachedMethod", "decorates methods only")
-    if (context.static) throw new CacheOptionError("cachedMethod", "decorates instance methods only; use alruCache for a static one")
+    if (context.static) {
+      throw new CacheOptionError("cachedMethod", "decorates instance methods only; use alruCache for a static one")
+    }
     // An instance is keyed by a number it is given on first use: the cache holds no reference
     // to it, so it is collected when the program drops it (its entries age out of the LRU).
     const ids = new WeakMap<object, number>()

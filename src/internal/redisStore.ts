@@ -9,7 +9,7 @@ import type * as Scope from "effect/Scope"
 import { createClient } from "redis"
 import { CacheStore, CacheStoreError, type Coordination, type Service, type StoreEvent } from "../CacheStore.js"
 import type { Options } from "../RedisStore.js"
-import { resilient, type Resilience } from "./resilientStore.js"
+import { type Resilience, resilient } from "./resilientStore.js"
 
 type Client = ReturnType<typeof createClient>
 
@@ -57,7 +57,10 @@ const resolve = (options: Options): Effect.Effect<Resolved, CacheStoreError> =>
       channel: options.channel ?? `${prefix}:events`,
       commandTimeout: yield* millis("commandTimeout", options.commandTimeout, defaults.commandTimeout),
       connectTimeout: yield* millis("connectTimeout", options.connectTimeout, defaults.connectTimeout),
-      breaker: { failures, cooldown: yield* millis("breaker.cooldown", options.breaker?.cooldown, defaults.breakerCooldown) }
+      breaker: {
+        failures,
+        cooldown: yield* millis("breaker.cooldown", options.breaker?.cooldown, defaults.breakerCooldown)
+      }
     }
   })
 

@@ -10,8 +10,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
-import type { CacheStats } from "../CacheStats.js"
 import type * as CachePolicy from "../CachePolicy.js"
+import type { CacheStats } from "../CacheStats.js"
 import { CacheStore } from "../CacheStore.js"
 import type {
   Cached,
@@ -134,7 +134,9 @@ const resolveStoreOptions = (options: StoreOptions | undefined) =>
     }
     for (const name of Object.keys(l1 ?? {})) {
       if (name !== "capacity" && name !== "timeToLive") {
-        return yield* Effect.fail(storeOptionError(`l1.${name}`, "unknown option; the options are capacity, timeToLive"))
+        return yield* Effect.fail(
+          storeOptionError(`l1.${name}`, "unknown option; the options are capacity, timeToLive")
+        )
       }
     }
     const l1Capacity = l1?.capacity ?? storeDefaults.l1Capacity
@@ -387,14 +389,17 @@ export const cached = <Args extends ReadonlyArray<unknown>, A, E, R, SI, FE exte
 
   const call = (...args: Args) =>
     Effect.withFiberRuntime<unknown, unknown>((fiber) => namespaceOf(fiber).get(keyOf(args), erased, args, fiber))
-  const withKey = <X>(f: (ns: Namespace, key: MapKey, fiber: AnyFiber) => Effect.Effect<X, unknown>) =>
-  (...args: Args) => Effect.withFiberRuntime<X, unknown>((fiber) => f(namespaceOf(fiber), keyOf(args), fiber))
+  const withKey =
+    <X>(f: (ns: Namespace, key: MapKey, fiber: AnyFiber) => Effect.Effect<X, unknown>) => (...args: Args) =>
+      Effect.withFiberRuntime<X, unknown>((fiber) => f(namespaceOf(fiber), keyOf(args), fiber))
 
   return Object.assign(call, {
     namespace: name,
     invalidate: withKey((ns, key) => ns.invalidate(key)),
     refresh: (...args: Args) =>
-      Effect.withFiberRuntime<unknown, unknown>((fiber) => namespaceOf(fiber).refresh(keyOf(args), erased, args, fiber)),
+      Effect.withFiberRuntime<unknown, unknown>((fiber) =>
+        namespaceOf(fiber).refresh(keyOf(args), erased, args, fiber)
+      ),
     set: (...argsAndValue: [...Args, A]) =>
       Effect.withFiberRuntime((fiber) => {
         const args = argsAndValue.slice(0, -1)

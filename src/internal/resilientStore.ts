@@ -39,7 +39,10 @@ class Breaker {
     const timed = this.options.timedByStore === true ? command : Effect.timeoutFail(command, {
       duration: this.options.commandTimeout,
       onTimeout: () =>
-        new CacheStoreError({ operation, reason: `no answer from ${this.name} within ${this.options.commandTimeout} ms` })
+        new CacheStoreError({
+          operation,
+          reason: `no answer from ${this.name} within ${this.options.commandTimeout} ms`
+        })
     })
     const closed = Effect.tapErrorCause(Effect.tap(timed, this.closedSuccess), this.closedFailure)
     // The state is read when the command runs (an Effect may be built once and run many times);

@@ -29,7 +29,10 @@ const hitRate = (s: Omit<CacheStats, "hitRate">): number => {
 
 /** @internal */
 export const make = (counts: Partial<Omit<CacheStats, "hitRate">>): CacheStats => {
-  const base = { size: counts.size ?? 0, capacity: counts.capacity ?? 0 } as Record<Counter | "size" | "capacity", number>
+  const base = { size: counts.size ?? 0, capacity: counts.capacity ?? 0 } as Record<
+    Counter | "size" | "capacity",
+    number
+  >
   for (const name of counters) base[name] = counts[name] ?? 0
   return { ...base, hitRate: hitRate(base) }
 }

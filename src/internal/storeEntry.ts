@@ -2,7 +2,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { encode, MARKER, type MapKey } from "./cacheKey.js"
+import { encode, type MapKey, MARKER } from "./cacheKey.js"
 
 /*
  * What a store holds for one entry: a JSON envelope with the entry's kind, its value or typed
@@ -111,7 +111,11 @@ export const makeCodec = (schema: EntrySchema): EntryCodec => {
       if (kind === "success") {
         const decoded = decodeValue(value)
         if (Either.isLeft(decoded)) return Either.left(`the value does not decode: ${issue(decoded.left)}`)
-        return Either.right({ exit: Exit.succeed(decoded.right), freshUntil: fresh, staleUntil: Math.max(fresh, stale) })
+        return Either.right({
+          exit: Exit.succeed(decoded.right),
+          freshUntil: fresh,
+          staleUntil: Math.max(fresh, stale)
+        })
       }
       if (kind === "failure" && decodeError !== undefined) {
         const decoded = decodeError(error)

@@ -12,7 +12,14 @@ import type { MapKey } from "./cacheKey.js"
 import { type CacheHost, Flight, MemoryNamespace, Timed } from "./memoryNamespace.js"
 import { cachesError, type ResolvedPolicy } from "./policy.js"
 import type * as stats from "./stats.js"
-import { type EntryCodec, type EntrySchema, fromStoreKey, makeCodec, type StoredEntry, toStoreKey } from "./storeEntry.js"
+import {
+  type EntryCodec,
+  type EntrySchema,
+  fromStoreKey,
+  makeCodec,
+  type StoredEntry,
+  toStoreKey
+} from "./storeEntry.js"
 
 type AnyExit = Exit.Exit<unknown, unknown>
 type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
@@ -99,7 +106,12 @@ export class StoreNamespace implements Namespace {
     return claimed instanceof Flight ? this.loadClaimed(claimed, key, lookup, args, caller) : claimed
   }
 
-  refresh(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>, caller: AnyFiber): Effect.Effect<unknown, unknown> {
+  refresh(
+    key: MapKey,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    caller: AnyFiber
+  ): Effect.Effect<unknown, unknown> {
     return this.l1.refresh(key, this.runNow, [key, lookup, args], caller)
   }
 
@@ -237,8 +249,8 @@ export class StoreNamespace implements Namespace {
   }
 
   /** The L1's lookup on a get whose caller left its load to others: read the store, load on a miss. */
-  private readonly throughStore = ((key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>) =>
-    this.load(key, lookup, args)) as unknown as Lookup
+  private readonly throughStore =
+    ((key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>) => this.load(key, lookup, args)) as unknown as Lookup
 
   /** The L1's lookup on an explicit refresh: run the lookup now and write its result. */
   private readonly runNow = ((key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>) =>
@@ -327,8 +339,10 @@ export class StoreNamespace implements Namespace {
 
   /** The store's entry of a key if it is fresh now. */
   private readFresh(storeKey: string): Effect.Effect<Option.Option<StoredEntry>> {
-    return Effect.map(this.read(storeKey), (found) =>
-      Option.isSome(found) && this.now() < found.value.freshUntil ? found : NONE)
+    return Effect.map(
+      this.read(storeKey),
+      (found) => Option.isSome(found) && this.now() < found.value.freshUntil ? found : NONE
+    )
   }
 
   /**
@@ -550,7 +564,7 @@ export class StoreNamespace implements Namespace {
   /** A write or invalidation of a key wins over the lookups of it still in flight. */
   private cancelWriters(storeKey: string): void {
     const writers = this.writers.get(storeKey)
-    if (writers !== undefined) for (const writer of writers) writer.cancelled = true
+    if (writers !== undefined) { for (const writer of writers) writer.cancelled = true }
   }
 
   private listen(storeKey: string): Waiter {

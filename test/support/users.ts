@@ -12,7 +12,10 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: S
 /** A cached function over users that counts its lookups; `gate` holds them until opened. */
 export const usersFunction = (
   name: string,
-  options: { readonly gate?: Deferred.Deferred<void>; readonly policy?: CachedOptions<[number], User, NotFound, never>["policy"] } = {}
+  options: {
+    readonly gate?: Deferred.Deferred<void>
+    readonly policy?: CachedOptions<[number], User, NotFound, never>["policy"]
+  } = {}
 ) => {
   const state = { runs: 0 }
   const get = RequestCache.cached({
