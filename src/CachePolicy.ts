@@ -6,7 +6,7 @@
  */
 import type * as Config from "effect/Config"
 import type * as Duration from "effect/Duration"
-import * as internal from "./internal/policy.js"
+import * as internal from "./internal/options.js"
 
 /**
  * The policy options, each optional. Defaults: `capacity` 1,000 entries per namespace

@@ -316,8 +316,9 @@ export const CacheOptionError: new(option: string, reason: string) => internal.C
 export type CacheOptionError = internal.CacheOptionError
 
 /**
- * The rejection of a call made after `cacheClose()`, or of a call whose load `cacheClose()`
- * stopped.
+ * The rejection of a call made after `cacheClose()`, hit or miss, or of a call whose load
+ * `cacheClose()` stopped. The same class as the Effect API's `CacheClosedError` (a tagged error:
+ * `_tag` is `"CacheClosedError"`, `namespace` names the closed cache).
  *
  * @example
  * ```ts
@@ -331,19 +332,4 @@ export type CacheOptionError = internal.CacheOptionError
  * @since 0.1.0
  * @category errors
  */
-export const CacheClosedError: new(cache: string) => internal.CacheClosedError = internal.CacheClosedError
-
-/**
- * The type of {@link CacheClosedError}: `cache` names the closed cache.
- *
- * @example
- * ```ts
- * import type { CacheClosedError } from "effect-request-cache/promise"
- *
- * const closedCache = (error: CacheClosedError) => error.cache // the `name` of the closed cache
- * ```
- *
- * @since 0.1.0
- * @category errors
- */
-export type CacheClosedError = internal.CacheClosedError
+export { CacheClosedError } from "./RequestCache.js"

@@ -10,7 +10,6 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
-import type * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Schema from "effect/Schema"
@@ -19,303 +18,7 @@ import type * as CacheKey from "./CacheKey.js"
 import type * as CachePolicy from "./CachePolicy.js"
 import type { CacheStats } from "./CacheStats.js"
 import type { CacheStore } from "./CacheStore.js"
-// This module itself: the types merged into the `RequestCache` namespace below, by these names.
 import * as internal from "./internal/requestCache.js"
-import type * as Types from "./RequestCache.js"
-
-/**
- * A lookup with its arguments erased, as a namespace receives it: it is applied to the call's
- * arguments only on a miss.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import type { RequestCache } from "effect-request-cache"
- *
- * const lookup: RequestCache.Lookup = (id: number) => Effect.succeed(id)
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export type Lookup = (...args: ReadonlyArray<never>) => Effect.Effect<unknown, unknown, unknown>
-
-/**
- * One namespace of a cache (the entries of one cached function), as an implementation of the
- * service provides it. Users call it through `cached` and the accessors; implement it to write
- * an alternative layer.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { RequestCache } from "effect-request-cache"
- *
- * // Namespaces come from the service; `cached` and the accessors use them for you.
- * const stats = Effect.flatMap(RequestCache, (cache) => cache.namespace("users").stats)
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface Namespace {
-  /** The value of `key`, running `lookup(...args)` on a miss, in `caller`'s context. */
-  readonly get: Namespace.Load
-  /** Runs the lookup now; the old value is served until the new one is stored. */
-  readonly refresh: Namespace.Load
-  /** Stores `value` now; `timeToLive` (milliseconds) overrides the policy's for this entry. */
-  readonly set: (key: CacheKey.MapKey, value: unknown, timeToLive?: number) => Effect.Effect<void>
-  readonly peek: (key: CacheKey.MapKey) => Effect.Effect<Option.Option<unknown>>
-  readonly invalidate: (key: CacheKey.MapKey) => Effect.Effect<boolean>
-  readonly invalidateAll: Effect.Effect<void>
-  readonly stats: Effect.Effect<CacheStats>
-}
-
-/**
- * @since 0.1.0
- */
-export declare namespace Namespace {
-  /**
-   * A namespace operation that may run the lookup: `lookup(...args)` runs, on a miss, in a fiber
-   * with `caller`'s context.
-   *
-   * @example
-   * ```ts
-   * import type { RequestCache } from "effect-request-cache"
-   *
-   * type Get = RequestCache.Namespace.Load
-   * ```
-   *
-   * @since 0.1.0
-   * @category models
-   */
-  export type Load = (
-    key: CacheKey.MapKey,
-    lookup: Lookup,
-    args: ReadonlyArray<unknown>,
-    caller: Fiber.RuntimeFiber<unknown, unknown>
-  ) => Effect.Effect<unknown, unknown>
-}
-
-/**
- * What the `RequestCache` service provides.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { RequestCache } from "effect-request-cache"
- *
- * const program = Effect.gen(function* () {
- *   const cache = yield* RequestCache
- *   return yield* cache.stats
- * })
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface Service {
-  /**
-   * The namespace `name`, made on first use with the layer's policy and `overrides` on top, and
-   * `schema` to keep its entries in a store (layers without a store ignore it). Throws a
-   * `CachePolicyError` if the name is in use with another policy or schema.
-   */
-  readonly namespace: (name: string, overrides?: CachePolicy.Options<never>, schema?: NamespaceSchema) => Namespace
-  readonly invalidateAll: Effect.Effect<void>
-  readonly stats: Effect.Effect<CacheStats>
-  readonly statsFor: (name: string) => Effect.Effect<CacheStats>
-}
-
-/**
- * How a namespace's entries are encoded for a store, as the service receives it (the `schema` of
- * `cached`, with its types erased).
- *
- * @example
- * ```ts
- * import { Schema } from "effect"
- * import type { RequestCache } from "effect-request-cache"
- *
- * const schema = { success: Schema.Number } as unknown as RequestCache.NamespaceSchema
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface NamespaceSchema {
-  readonly success: Schema.Schema<unknown, unknown>
-  readonly failure?: Schema.Schema<unknown, unknown> | undefined
-}
-
-/**
- * How a cached function's values (`success`) and cached typed failures (`failure`) are encoded
- * for a store: Effect `Schema`s whose encoded side is JSON. Without it a namespace stays in
- * memory, even under `RequestCache.layerStore`. Typed failures outside `failure` (or all of them,
- * without it) are cached in memory only.
- *
- * @example
- * ```ts
- * import { Schema } from "effect"
- * import type { RequestCache } from "effect-request-cache"
- *
- * class User extends Schema.Class<User>("User")({ id: Schema.Number, name: Schema.String }) {}
- * class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: Schema.Number }) {}
- *
- * const schema: RequestCache.CachedSchema<User, { readonly id: number; readonly name: string }, NotFound, { readonly _tag: "NotFound"; readonly id: number }> = {
- *   success: User,
- *   failure: NotFound
- * }
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface CachedSchema<A, SI = unknown, FE = never, FI = unknown> {
-  readonly success: Schema.Schema<A, SI>
-  readonly failure?: Schema.Schema<FE, FI> | undefined
-}
-
-/**
- * The options of {@link RequestCache.layerStore}: the policy (`timeToLive`, `jitter`,
- * `staleWhileRevalidate`, `cacheErrors`, `errorTimeToLive` say how long entries are fresh in the
- * store; `capacity` bounds the namespaces kept in memory and each first tier), the first tier
- * (`l1`) and the lock (`lockTimeout`).
- *
- * @example
- * ```ts
- * import type { RequestCache } from "effect-request-cache"
- *
- * const options: RequestCache.StoreOptions = {
- *   timeToLive: "5 minutes",
- *   staleWhileRevalidate: "1 minute",
- *   l1: { capacity: 1_000, timeToLive: "5 seconds" },
- *   lockTimeout: "5 seconds"
- * }
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface StoreOptions extends CachePolicy.Options {
-  /**
-   * The in-memory first tier of each store namespace: `capacity` entries (default 1,000, at most
-   * the namespace's `capacity`), each kept at most `timeToLive` (default 5 seconds) before the
-   * store is asked again: the bound on how stale a process's copy can be when an invalidation
-   * from another process does not reach it.
-   */
-  readonly l1?: {
-    readonly capacity?: number | undefined
-    readonly timeToLive?: Duration.DurationInput | undefined
-  } | undefined
-  /**
-   * With a shared store (Redis): how long a process holds a key's lock while it runs the lookup,
-   * and how long the others wait for its result before running the lookup themselves. Default 5
-   * seconds.
-   */
-  readonly lockTimeout?: Duration.DurationInput | undefined
-}
-
-/**
- * Options of one `RequestCache.get` or `RequestCache.set`: a time to live for this entry that
- * overrides the namespace's (async-cache's per-key TTL).
- *
- * @example
- * ```ts
- * import type { RequestCache } from "effect-request-cache"
- *
- * const options: RequestCache.EntryOptions = { timeToLive: "60 seconds" }
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface EntryOptions {
-  readonly timeToLive?: Duration.DurationInput | undefined
-}
-
-/**
- * What `cached` takes.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import type { RequestCache } from "effect-request-cache"
- *
- * const options: RequestCache.CachedOptions<[id: number], string, never, never> = {
- *   name: "users",
- *   lookup: (id) => Effect.succeed(`user ${id}`),
- *   key: (id) => id,
- *   policy: { timeToLive: "1 minute" }
- * }
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface CachedOptions<
-  Args extends ReadonlyArray<unknown>,
-  A,
-  E,
-  R,
-  SI = unknown,
-  FE extends E = E,
-  FI = unknown
-> {
-  /** The namespace: its own LRU, the label of its stats and metrics. */
-  readonly name: string
-  readonly lookup: (...args: Args) => Effect.Effect<A, E, R>
-  /** The key of a call; default: all the arguments. Return a part of them to ignore the rest. */
-  readonly key?: ((...args: Args) => unknown) | undefined
-  /** This namespace's policy, on top of the layer's (its own capacity, time to live...). */
-  readonly policy?: CachePolicy.Options<E> | undefined
-  /**
-   * How values and typed failures are encoded for a store (`RequestCache.layerStore`). Without
-   * it this namespace stays in memory.
-   */
-  readonly schema?: CachedSchema<A, SI, FE, FI> | undefined
-}
-
-/**
- * A cached function: call it like the lookup; it also carries the operations on its entries.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { RequestCache } from "effect-request-cache"
- *
- * const getUser = RequestCache.cached({
- *   name: "users",
- *   lookup: (id: number) => Effect.succeed({ id, name: `user ${id}` })
- * })
- *
- * const program = Effect.gen(function* () {
- *   yield* getUser(1)                    // miss: runs the lookup
- *   yield* getUser(1)                    // hit
- *   yield* getUser.set(2, { id: 2, name: "Ada" })
- *   const cached = yield* getUser.peek(2) // Option.some(...), no lookup, no recency change
- *   yield* getUser.invalidate(1)         // true
- *   return yield* getUser.stats
- * }).pipe(Effect.provide(RequestCache.layer()))
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface Cached<Args extends ReadonlyArray<unknown>, A, E, R> {
-  (...args: Args): Effect.Effect<A, E, R | RequestCache>
-  /** The namespace's name. */
-  readonly namespace: string
-  /** Removes the entry; answers whether there was one. A load in flight is not stored. */
-  readonly invalidate: (...args: Args) => Effect.Effect<boolean, never, RequestCache>
-  /** Runs the lookup now and stores its result; callers get the old value meanwhile. */
-  readonly refresh: (...args: Args) => Effect.Effect<A, E, R | RequestCache>
-  /** Stores a value (the last argument) for the arguments before it. */
-  readonly set: (...argsAndValue: [...Args, A]) => Effect.Effect<void, never, RequestCache>
-  /** The value a call would get without a lookup: no lookup, no recency change, no stats. */
-  readonly peek: (...args: Args) => Effect.Effect<Option.Option<A>, never, RequestCache>
-  /** Removes every entry of this namespace. */
-  readonly invalidateAll: Effect.Effect<void, never, RequestCache>
-  /** This namespace's stats. */
-  readonly stats: Effect.Effect<CacheStats, never, RequestCache>
-}
 
 /**
  * The cache service. Provide it with {@link RequestCache.layer} (in memory),
@@ -338,7 +41,7 @@ export interface Cached<Args extends ReadonlyArray<unknown>, A, E, R> {
  * @since 0.1.0
  * @category tags
  */
-export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Service>() {
+export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, RequestCache.Service>() {
   /**
    * The in-memory cache, built in the layer's scope: closing it interrupts every refresh and
    * lookup in flight. Fails with a `CachePolicyError` naming a bad option.
@@ -354,7 +57,7 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
    * @category layers
    */
   static readonly layer: (options?: CachePolicy.Options) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError> =
-    internal.layer as (options?: CachePolicy.Options) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError>
+    internal.layer
 
   /**
    * The in-memory cache with its options read from `Config` (see `CachePolicy.config`).
@@ -372,14 +75,11 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
    */
   static readonly layerConfig: (
     config: Config.Config<CachePolicy.Options>
-  ) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError | ConfigError.ConfigError> = internal
-    .layerConfig as (
-      config: Config.Config<CachePolicy.Options>
-    ) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError | ConfigError.ConfigError>
+  ) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError | ConfigError.ConfigError> = internal.layerConfig
 
   /**
    * The cache on the `CacheStore` provided (`KeyValueStoreStore.layer`, `CacheStore.layerMemory`,
-   * a Redis store), with a small in-memory first tier (`l1`) in front of it. Cached functions
+   * a Redis store), with a small in-memory first tier (`l1`) in front of it. RequestCache.Cached functions
    * with a `schema` keep their entries in the store, with their expiry, stale window and cached
    * failures; those without stay in memory (the layer logs it once per namespace). A store that
    * is down, slow or returns what does not decode never fails a caller: the cache logs, counts
@@ -410,7 +110,7 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
    * @category layers
    */
   static readonly layerStore: (
-    options?: StoreOptions
+    options?: RequestCache.StoreOptions
   ) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError, CacheStore> = internal.layerStore
 
   /**
@@ -428,7 +128,7 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
    * @category layers
    */
   static readonly layerStoreConfig: (
-    config: Config.Config<StoreOptions>
+    config: Config.Config<RequestCache.StoreOptions>
   ) => Layer.Layer<RequestCache, CachePolicy.CachePolicyError | ConfigError.ConfigError, CacheStore> =
     internal.layerStoreConfig
 
@@ -449,8 +149,8 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
    * @category constructors
    */
   static readonly makeStore: (
-    options?: StoreOptions
-  ) => Effect.Effect<Service, CachePolicy.CachePolicyError, CacheStore | Scope.Scope> = internal.makeStore
+    options?: RequestCache.StoreOptions
+  ) => Effect.Effect<RequestCache.Service, CachePolicy.CachePolicyError, CacheStore | Scope.Scope> = internal.makeStore
 
   /**
    * A cache that stores nothing: every call runs its lookup (stats count the misses). For tests
@@ -488,7 +188,7 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
    */
   static readonly make: (
     options?: CachePolicy.Options
-  ) => Effect.Effect<Service, CachePolicy.CachePolicyError, Scope.Scope> = internal.make
+  ) => Effect.Effect<RequestCache.Service, CachePolicy.CachePolicyError, Scope.Scope> = internal.make
 
   /**
    * Makes a cached function. Its calls share one entry per key (see the module docs for the
@@ -519,8 +219,8 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
     FE extends E = never,
     FI = never
   >(
-    options: CachedOptions<Args, A, E, R, SI, FE, FI>
-  ) => Cached<Args, A, E, R> = internal.cached
+    options: RequestCache.CachedOptions<Args, A, E, R, SI, FE, FI>
+  ) => RequestCache.Cached<Args, A, E, R> = internal.cached
 
   /**
    * The value of `key` in namespace `name`, running `lookup` on a miss. The same key through
@@ -543,7 +243,7 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
     name: string,
     key: unknown,
     lookup: Effect.Effect<A, E, R>,
-    options?: EntryOptions
+    options?: RequestCache.EntryOptions
   ) => Effect.Effect<A, E, R | RequestCache> = internal.get
 
   /**
@@ -564,7 +264,7 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
     name: string,
     key: unknown,
     value: unknown,
-    options?: EntryOptions
+    options?: RequestCache.EntryOptions
   ) => Effect.Effect<void, never, RequestCache> = internal.set
 
   /**
@@ -580,8 +280,8 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
    * @since 0.1.0
    * @category accessors
    */
-  static readonly invalidate: (name: string, key: unknown) => Effect.Effect<boolean, never, RequestCache> = internal
-    .invalidate as (name: string, key: unknown) => Effect.Effect<boolean, never, RequestCache>
+  static readonly invalidate: (name: string, key: unknown) => Effect.Effect<boolean, never, RequestCache> =
+    internal.invalidate
 
   /**
    * Removes every entry of every namespace.
@@ -627,12 +327,52 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
    * @since 0.1.0
    * @category accessors
    */
-  static readonly statsFor: (name: string) => Effect.Effect<CacheStats, never, RequestCache> = internal
-    .statsFor as (name: string) => Effect.Effect<CacheStats, never, RequestCache>
+  static readonly statsFor: (name: string) => Effect.Effect<CacheStats, never, RequestCache> = internal.statsFor
 }
 
 /**
- * The types of this module under the name of the service, so that one import gives both:
+ * A call to a cache that is closed: its layer's scope has closed (or, in the Promise API,
+ * `cacheClose()` was called). Every call fails so, hit or miss: an Effect call dies with this
+ * defect, a Promise call rejects with it. `namespace` names the cache's namespace.
+ *
+ * @example
+ * ```ts
+ * import { Cause, Effect, Exit, Scope } from "effect"
+ * import { CacheClosedError, RequestCache } from "effect-request-cache"
+ *
+ * const getUser = RequestCache.cached({ name: "users", lookup: (id: number) => Effect.succeed({ id }) })
+ *
+ * const program = Effect.gen(function* () {
+ *   const scope = yield* Scope.make()
+ *   const cache = yield* RequestCache.make().pipe(Scope.extend(scope))
+ *   yield* Scope.close(scope, Exit.void)
+ *   const exit = yield* Effect.exit(getUser(1).pipe(Effect.provideService(RequestCache, cache)))
+ *   return Exit.isFailure(exit) && Cause.squash(exit.cause) instanceof CacheClosedError // true
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const CacheClosedError: typeof internal.CacheClosedError = internal.CacheClosedError
+
+/**
+ * The type of {@link CacheClosedError}.
+ *
+ * @example
+ * ```ts
+ * import type { CacheClosedError } from "effect-request-cache"
+ *
+ * const closedNamespace = (error: CacheClosedError) => error.namespace
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type CacheClosedError = internal.CacheClosedError
+
+/**
+ * The types of this module, under the name of the service, so that one import gives both:
  * `RequestCache.layer(...)` and `RequestCache.cached(...)` (the class's statics) and
  * `RequestCache.CachedOptions<...>`, `RequestCache.StoreOptions` and the rest (these types).
  *
@@ -652,27 +392,233 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Ser
  * @since 0.1.0
  */
 export declare namespace RequestCache {
-  /** @since 0.1.0 */
-  export type Lookup = Types.Lookup
-  /** @since 0.1.0 */
-  export type Namespace = Types.Namespace
-  /** @since 0.1.0 */
-  export namespace Namespace {
-    /** @since 0.1.0 */
-    export type Load = Types.Namespace.Load
+  /**
+   * A lookup with its arguments erased, as a namespace receives it: it is applied to the call's
+   * arguments only on a miss.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import type { RequestCache } from "effect-request-cache"
+   *
+   * const lookup: RequestCache.Lookup = (id: number) => Effect.succeed(id)
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export type Lookup = (...args: ReadonlyArray<never>) => Effect.Effect<unknown, unknown, unknown>
+
+  /**
+   * One namespace of a cache (the entries of one cached function), as an implementation of the
+   * service provides it. Users call it through `cached` and the accessors; implement it to write
+   * an alternative layer.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * // Namespaces come from the service; `cached` and the accessors use them for you.
+   * const stats = Effect.flatMap(RequestCache, (cache) => cache.namespace("users").stats)
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Namespace {
+    /** The value of `key`, running `lookup(...args)` on a miss, in a fiber forked from the caller's. */
+    readonly get: Namespace.Load
+    /** Runs the lookup now; the old value is served until the new one is stored. */
+    readonly refresh: Namespace.Load
+    /** Stores `value` now; `timeToLive` (milliseconds) overrides the policy's for this entry. */
+    readonly set: (key: CacheKey.MapKey, value: unknown, timeToLive?: number) => Effect.Effect<void>
+    readonly peek: (key: CacheKey.MapKey) => Effect.Effect<Option.Option<unknown>>
+    readonly invalidate: (key: CacheKey.MapKey) => Effect.Effect<boolean>
+    readonly invalidateAll: Effect.Effect<void>
+    readonly stats: Effect.Effect<CacheStats>
   }
-  /** @since 0.1.0 */
-  export type Service = Types.Service
-  /** @since 0.1.0 */
-  export type NamespaceSchema = Types.NamespaceSchema
-  /** @since 0.1.0 */
-  export type CachedSchema<A, SI = unknown, FE = never, FI = unknown> = Types.CachedSchema<A, SI, FE, FI>
-  /** @since 0.1.0 */
-  export type StoreOptions = Types.StoreOptions
-  /** @since 0.1.0 */
-  export type EntryOptions = Types.EntryOptions
-  /** @since 0.1.0 */
-  export type CachedOptions<
+
+  /**
+   * @since 0.1.0
+   */
+  export namespace Namespace {
+    /**
+     * A namespace operation that may run the lookup: `lookup(...args)` runs, on a miss, in a fiber
+     * of the cache forked from the caller's (as `Effect.fork` forks a child).
+     *
+     * @example
+     * ```ts
+     * import type { RequestCache } from "effect-request-cache"
+     *
+     * type Get = RequestCache.Namespace.Load
+     * ```
+     *
+     * @since 0.1.0
+     * @category models
+     */
+    export type Load = (
+      key: CacheKey.MapKey,
+      lookup: Lookup,
+      args: ReadonlyArray<unknown>
+    ) => Effect.Effect<unknown, unknown>
+  }
+
+  /**
+   * What the `RequestCache` service provides.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * const program = Effect.gen(function* () {
+   *   const cache = yield* RequestCache
+   *   return yield* cache.stats
+   * })
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Service {
+    /**
+     * The namespace `name`, made on first use with the layer's policy and `overrides` on top, and
+     * `schema` to keep its entries in a store (layers without a store ignore it). Throws a
+     * `CachePolicyError` if the name is in use with another policy or schema.
+     */
+    readonly namespace: (name: string, overrides?: CachePolicy.Options<never>, schema?: NamespaceSchema) => Namespace
+    readonly invalidateAll: Effect.Effect<void>
+    readonly stats: Effect.Effect<CacheStats>
+    readonly statsFor: (name: string) => Effect.Effect<CacheStats>
+  }
+
+  /**
+   * How a namespace's entries are encoded for a store, as the service receives it (the `schema` of
+   * `cached`, with its types erased).
+   *
+   * @example
+   * ```ts
+   * import { Schema } from "effect"
+   * import type { RequestCache } from "effect-request-cache"
+   *
+   * const schema = { success: Schema.Number } as unknown as RequestCache.NamespaceSchema
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface NamespaceSchema {
+    readonly success: Schema.Schema<unknown, unknown>
+    readonly failure?: Schema.Schema<unknown, unknown> | undefined
+  }
+
+  /**
+   * How a cached function's values (`success`) and cached typed failures (`failure`) are encoded
+   * for a store: Effect `Schema`s whose encoded side is JSON. Without it a namespace stays in
+   * memory, even under `RequestCache.layerStore`. Typed failures outside `failure` (or all of them,
+   * without it) are cached in memory only.
+   *
+   * @example
+   * ```ts
+   * import { Schema } from "effect"
+   * import type { RequestCache } from "effect-request-cache"
+   *
+   * class User extends Schema.Class<User>("User")({ id: Schema.Number, name: Schema.String }) {}
+   * class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: Schema.Number }) {}
+   *
+   * const schema: RequestCache.CachedSchema<User, { readonly id: number; readonly name: string }, NotFound, { readonly _tag: "NotFound"; readonly id: number }> = {
+   *   success: User,
+   *   failure: NotFound
+   * }
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface CachedSchema<A, SI = unknown, FE = never, FI = unknown> {
+    readonly success: Schema.Schema<A, SI>
+    readonly failure?: Schema.Schema<FE, FI> | undefined
+  }
+
+  /**
+   * The options of `RequestCache.layerStore`: the policy (`timeToLive`, `jitter`,
+   * `staleWhileRevalidate`, `cacheErrors`, `errorTimeToLive` say how long entries are fresh in the
+   * store; `capacity` bounds the namespaces kept in memory and each first tier), the first tier
+   * (`l1`) and the lock (`lockTimeout`).
+   *
+   * @example
+   * ```ts
+   * import type { RequestCache } from "effect-request-cache"
+   *
+   * const options: RequestCache.StoreOptions = {
+   *   timeToLive: "5 minutes",
+   *   staleWhileRevalidate: "1 minute",
+   *   l1: { capacity: 1_000, timeToLive: "5 seconds" },
+   *   lockTimeout: "5 seconds"
+   * }
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface StoreOptions extends CachePolicy.Options {
+    /**
+     * The in-memory first tier of each store namespace: `capacity` entries (default 1,000, at most
+     * the namespace's `capacity`), each kept at most `timeToLive` (default 5 seconds) before the
+     * store is asked again: the bound on how stale a process's copy can be when an invalidation
+     * from another process does not reach it.
+     */
+    readonly l1?: {
+      readonly capacity?: number | undefined
+      readonly timeToLive?: Duration.DurationInput | undefined
+    } | undefined
+    /**
+     * With a shared store (Redis): how long a process holds a key's lock while it runs the lookup,
+     * and how long the others wait for its result before running the lookup themselves. Default 5
+     * seconds.
+     */
+    readonly lockTimeout?: Duration.DurationInput | undefined
+  }
+
+  /**
+   * Options of one `RequestCache.get` or `RequestCache.set`: a time to live for this entry that
+   * overrides the namespace's (async-cache's per-key TTL).
+   *
+   * @example
+   * ```ts
+   * import type { RequestCache } from "effect-request-cache"
+   *
+   * const options: RequestCache.EntryOptions = { timeToLive: "60 seconds" }
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface EntryOptions {
+    readonly timeToLive?: Duration.DurationInput | undefined
+  }
+
+  /**
+   * What `cached` takes.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import type { RequestCache } from "effect-request-cache"
+   *
+   * const options: RequestCache.CachedOptions<[id: number], string, never, never> = {
+   *   name: "users",
+   *   lookup: (id) => Effect.succeed(`user ${id}`),
+   *   key: (id) => id,
+   *   policy: { timeToLive: "1 minute" }
+   * }
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface CachedOptions<
     Args extends ReadonlyArray<unknown>,
     A,
     E,
@@ -680,7 +626,62 @@ export declare namespace RequestCache {
     SI = unknown,
     FE extends E = E,
     FI = unknown
-  > = Types.CachedOptions<Args, A, E, R, SI, FE, FI>
-  /** @since 0.1.0 */
-  export type Cached<Args extends ReadonlyArray<unknown>, A, E, R> = Types.Cached<Args, A, E, R>
+  > {
+    /** The namespace: its own LRU, the label of its stats and metrics. */
+    readonly name: string
+    readonly lookup: (...args: Args) => Effect.Effect<A, E, R>
+    /** The key of a call; default: all the arguments. Return a part of them to ignore the rest. */
+    readonly key?: ((...args: Args) => unknown) | undefined
+    /** This namespace's policy, on top of the layer's (its own capacity, time to live...). */
+    readonly policy?: CachePolicy.Options<E> | undefined
+    /**
+     * How values and typed failures are encoded for a store (`RequestCache.layerStore`). Without
+     * it this namespace stays in memory.
+     */
+    readonly schema?: CachedSchema<A, SI, FE, FI> | undefined
+  }
+
+  /**
+   * A cached function: call it like the lookup; it also carries the operations on its entries.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * const getUser = RequestCache.cached({
+   *   name: "users",
+   *   lookup: (id: number) => Effect.succeed({ id, name: `user ${id}` })
+   * })
+   *
+   * const program = Effect.gen(function* () {
+   *   yield* getUser(1)                    // miss: runs the lookup
+   *   yield* getUser(1)                    // hit
+   *   yield* getUser.set(2, { id: 2, name: "Ada" })
+   *   const cached = yield* getUser.peek(2) // Option.some(...), no lookup, no recency change
+   *   yield* getUser.invalidate(1)         // true
+   *   return yield* getUser.stats
+   * }).pipe(Effect.provide(RequestCache.layer()))
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Cached<Args extends ReadonlyArray<unknown>, A, E, R> {
+    (...args: Args): Effect.Effect<A, E, R | RequestCache>
+    /** The namespace's name. */
+    readonly namespace: string
+    /** Removes the entry; answers whether there was one. A load in flight is not stored. */
+    readonly invalidate: (...args: Args) => Effect.Effect<boolean, never, RequestCache>
+    /** Runs the lookup now and stores its result; callers get the old value meanwhile. */
+    readonly refresh: (...args: Args) => Effect.Effect<A, E, R | RequestCache>
+    /** Stores a value (the last argument) for the arguments before it. */
+    readonly set: (...argsAndValue: [...Args, A]) => Effect.Effect<void, never, RequestCache>
+    /** The value a call would get without a lookup: no lookup, no recency change, no stats. */
+    readonly peek: (...args: Args) => Effect.Effect<Option.Option<A>, never, RequestCache>
+    /** Removes every entry of this namespace. */
+    readonly invalidateAll: Effect.Effect<void, never, RequestCache>
+    /** This namespace's stats. */
+    readonly stats: Effect.Effect<CacheStats, never, RequestCache>
+  }
 }

@@ -14,7 +14,7 @@ export * as CachePolicy from "./CachePolicy.js"
 export * as CacheStats from "./CacheStats.js"
 
 /** @since 0.1.0 */
-export { RequestCache } from "./RequestCache.js"
+export { CacheClosedError, RequestCache } from "./RequestCache.js"
 
 /** @since 0.1.0 */
 export * as CacheStore from "./CacheStore.js"

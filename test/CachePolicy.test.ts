@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Layer } from "effect"
 import { CachePolicy, RequestCache } from "../src/index.js"
-import { resolve } from "../src/internal/policy.js"
+import { resolve } from "../src/internal/options.js"
 
 const error = (options: Record<string, unknown>) => {
   const result = resolve(options as CachePolicy.Options<never>)

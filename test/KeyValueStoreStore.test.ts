@@ -6,7 +6,6 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { CacheStore, KeyValueStoreStore, RequestCache } from "../src/index.js"
-import type { StoreOptions } from "../src/RequestCache.js"
 import { NotFound, User, usersFunction } from "./support/users.js"
 
 let unique = 0
@@ -19,7 +18,7 @@ const temporaryDirectory = Effect.acquireRelease(
 )
 
 /** One "process": a cache on a file-system KeyValueStore in `directory`, built in the test's scope. */
-const onDisk = (directory: string, options?: StoreOptions) =>
+const onDisk = (directory: string, options?: RequestCache.StoreOptions) =>
   Layer.build(
     RequestCache.layerStore(options).pipe(
       Layer.provide(KeyValueStoreStore.layer({ prefix: "cache/" })),

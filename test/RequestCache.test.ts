@@ -13,10 +13,11 @@ import {
   MetricKey,
   Option,
   Random,
+  Schema,
   Scope,
   TestClock
 } from "effect"
-import { CacheKey, CachePolicy, RequestCache } from "../src/index.js"
+import { CacheClosedError, CacheKey, CachePolicy, CacheStore, RequestCache } from "../src/index.js"
 import { MemoryNamespace } from "../src/internal/memoryNamespace.js"
 
 class NotFound extends Data.TaggedError("NotFound")<{ readonly id: number }> {}
@@ -167,20 +168,50 @@ describe("2. Interruption", () => {
 })
 
 describe("2b. After the layer's scope has closed", () => {
-  it.effect("a miss is a clear defect, not a lookup left running", () =>
-    Effect.gen(function*() {
-      let runs = 0
-      const get = RequestCache.cached({ name: "closed", lookup: (k: number) => Effect.sync(() => (runs++, k)) })
-      const scope = yield* Scope.make()
-      const context = yield* Layer.buildWithScope(RequestCache.layer(), scope)
-      expect(yield* Effect.provide(get(1), context)).toBe(1)
-      yield* Scope.close(scope, Exit.void)
-      const exit = yield* Effect.exit(Effect.provide(get(2), context))
-      expect(Exit.isFailure(exit) && Cause.pretty(exit.cause).includes("used after its layer's scope closed")).toBe(
-        true
-      )
-      expect(runs).toBe(1)
-    }))
+  /** The defect of a call of a closed cache, or undefined if it did not die so. */
+  const closedDefect = (exit: Exit.Exit<unknown, unknown>): CacheClosedError | undefined => {
+    if (!Exit.isFailure(exit)) return undefined
+    const defect = Cause.squash(exit.cause)
+    return defect instanceof CacheClosedError ? defect : undefined
+  }
+
+  const closedCases = (name: string, makeLayer: () => Layer.Layer<RequestCache, unknown>) =>
+    it.effect(`${name}: every call fails with CacheClosedError, hit or miss, and runs no lookup`, () =>
+      Effect.gen(function*() {
+        let runs = 0
+        const get = RequestCache.cached({
+          name: "closed",
+          lookup: (k: number) => Effect.sync(() => (runs++, k)),
+          schema: { success: Schema.Number }
+        })
+        const scope = yield* Scope.make()
+        const context = yield* Layer.buildWithScope(makeLayer(), scope)
+        expect(yield* Effect.provide(get(1), context)).toBe(1)
+        expect(yield* Effect.provide(get(1), context)).toBe(1) // a hit while open
+        yield* Scope.close(scope, Exit.void)
+        const calls: Array<[string, Effect.Effect<unknown, unknown, RequestCache>]> = [
+          ["a hit", get(1)],
+          ["a miss", get(2)],
+          ["refresh", get.refresh(1)],
+          ["set", get.set(3, 3)],
+          ["peek", get.peek(1)],
+          ["invalidate", get.invalidate(1)],
+          ["invalidateAll", get.invalidateAll],
+          ["RequestCache.get", RequestCache.get("closed", 1, Effect.succeed(0))]
+        ]
+        for (const [what, call] of calls) {
+          const defect = closedDefect(yield* Effect.exit(Effect.provide(call, context)))
+          expect(defect?._tag, what).toBe("CacheClosedError")
+          expect(defect?.namespace, what).toBe("closed")
+          expect(defect?.message, what).toContain("closed")
+        }
+        expect(runs).toBe(1)
+        // The stats still answer.
+        expect((yield* Effect.provide(get.stats, context)).hits).toBe(1)
+      }))
+
+  closedCases("in memory", () => RequestCache.layer())
+  closedCases("on a store", () => RequestCache.layerStore().pipe(Layer.provide(CacheStore.layerMemory)))
 })
 
 describe("3. Success and expiry", () => {
@@ -420,7 +451,7 @@ describe("6. LRU", () => {
       yield* get.set(2, 20) // 3 is now least recent
       yield* get(4) // evicts 3
       const ns = yield* namespaceOf("lru")
-      expect(ns.keysByRecency()).toEqual([1, 2, 4])
+      expect(ns.inspect().coldest).toEqual([1, 2, 4])
       expect((yield* get.stats).evictions).toBe(1)
     }).pipe(Effect.provide(RequestCache.layer({ capacity: 3 }))))
 
@@ -460,10 +491,10 @@ describe("6. LRU", () => {
       yield* release
       yield* Fiber.join(slow)
       const ns = yield* namespaceOf("pending-lru")
-      expect(ns.keysByRecency()).toEqual([1, 2, 3])
+      expect(ns.inspect().coldest).toEqual([1, 2, 3])
       expect((yield* get.stats).size).toBe(3)
       yield* get.set(4, 4) // 1 is least recent: it goes, nothing else does
-      expect(ns.keysByRecency()).toEqual([2, 3, 4])
+      expect(ns.inspect().coldest).toEqual([2, 3, 4])
     }).pipe(Effect.provide(RequestCache.layer({ capacity: 3 }))))
 
   it.effect("a caller joining a load in flight makes the key most recent", () =>
@@ -476,12 +507,12 @@ describe("6. LRU", () => {
       const joiner = yield* Effect.fork(get(1))
       yield* until(Effect.map(get.stats, (s) => s.coalesced === 1))
       const ns = yield* namespaceOf("join-lru")
-      expect(ns.keysByRecency()).toEqual([2, 1])
+      expect(ns.inspect().coldest).toEqual([2, 1])
       yield* release
       yield* Fiber.join(first)
       yield* Fiber.join(joiner)
       yield* get.set(3, 3) // evicts 2, the least recent
-      expect(ns.keysByRecency()).toEqual([1, 3])
+      expect(ns.inspect().coldest).toEqual([1, 3])
     }).pipe(Effect.provide(RequestCache.layer({ capacity: 2 }))))
 
   it.effect("an evicted pending load still answers its waiters but is not stored", () =>
@@ -494,7 +525,7 @@ describe("6. LRU", () => {
       yield* release
       expect(yield* Fiber.join(slow)).toBe(1)
       const ns = yield* namespaceOf("evict-pending")
-      expect(ns.keysByRecency()).toEqual([2])
+      expect(ns.inspect().coldest).toEqual([2])
     }).pipe(Effect.provide(RequestCache.layer({ capacity: 1 }))))
 
   it.effect("peek does not touch the recency order", () =>
@@ -542,8 +573,8 @@ describe("7. Invalidation", () => {
         yield* get.invalidate(i)
       }
       const ns = yield* namespaceOf("invalidate-leak")
-      expect(ns.map.size).toBe(0)
-      expect(ns.keysByRecency()).toEqual([])
+      expect(ns.inspect().mapped).toBe(0)
+      expect(ns.inspect().coldest).toEqual([])
       expect((yield* get.stats).size).toBe(0)
       // One slot was reused throughout.
       expect((ns as unknown as { length: number }).length).toBeLessThanOrEqual(16)

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Exit, Fiber, Layer, Logger, Metric, Option, Schema, Scope, TestClock } from "effect"
 import { CacheStore, RequestCache } from "../src/index.js"
-import type { StoreOptions } from "../src/RequestCache.js"
 import { NotFound, User, usersFunction } from "./support/users.js"
 
 /** Yields to the scheduler until `condition` holds: no clock, no sleeping. */
@@ -15,7 +14,7 @@ let unique = 0
 const fresh = (prefix: string) => `${prefix}-${++unique}`
 
 /** One "process": a cache on the shared store, built in the test's scope. */
-const process = (store: CacheStore.Service, options?: StoreOptions) =>
+const process = (store: CacheStore.Service, options?: RequestCache.StoreOptions) =>
   Layer.build(RequestCache.layerStore(options).pipe(Layer.provide(Layer.succeed(CacheStore.CacheStore, store))))
 
 const inside = <A, E, R>(context: Context.Context<RequestCache>) => (effect: Effect.Effect<A, E, R>) =>
@@ -494,7 +493,7 @@ describe("Stores: namespaces without a schema", () => {
 describe("Stores: the layer", () => {
   it.effect("validates its own options", () =>
     Effect.gen(function*() {
-      const build = (options: StoreOptions) =>
+      const build = (options: RequestCache.StoreOptions) =>
         Effect.flip(
           Effect.scoped(Layer.build(RequestCache.layerStore(options).pipe(Layer.provide(CacheStore.layerMemory))))
         )

@@ -8,7 +8,6 @@ import { afterAll, afterEach, beforeAll, expect, it } from "@effect/vitest"
 import { type Context, Duration, Effect, Either, Exit, Layer, Option, Scope } from "effect"
 import { type CacheStore, RequestCache } from "../src/index.js"
 import { RedisStore } from "../src/redis.js"
-import type { StoreOptions } from "../src/RequestCache.js"
 import { deletePrefix, describeRedis, freshPrefix, rawClient, REDIS, REDIS_URL } from "./support/redis.js"
 import { startProxy, type TcpProxy } from "./support/tcpProxy.js"
 import { NotFound, User, usersFunction as users } from "./support/users.js"
@@ -327,7 +326,7 @@ const usersFunction = (
 /** One "process": the two-tier cache on its own Redis connection, built in the test's scope. */
 const cacheProcess = (
   store: RedisStore.Options,
-  options: StoreOptions = {}
+  options: RequestCache.StoreOptions = {}
 ): Effect.Effect<Context.Context<RequestCache>, unknown, Scope.Scope> =>
   Layer.build(RequestCache.layerStore(options).pipe(Layer.provide(RedisStore.layer(store))))
 

@@ -2,7 +2,9 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
+import * as FiberSet from "effect/FiberSet"
+import * as RuntimeFlags from "effect/RuntimeFlags"
+import * as Scope from "effect/Scope"
 import type * as CachePolicy from "../CachePolicy.js"
 import type { CacheStats } from "../CacheStats.js"
 import type {
@@ -14,26 +16,21 @@ import type {
   MethodCache,
   MethodCacheControls
 } from "../Promise.js"
-import type { Lookup } from "../RequestCache.js"
+import type { RequestCache } from "../RequestCache.js"
 import { argumentsKey, type MapKey, toMapKey } from "./cacheKey.js"
-import { type CacheHost, MemoryNamespace, type PromiseAdapter } from "./memoryNamespace.js"
-import { resolve, type ResolvedPolicy } from "./policy.js"
+import { CacheClosedError } from "./errors.js"
+import type { Flight } from "./flight.js"
+import { CachedFailure, type Found, FRESH, LOADING, MemoryNamespace, STALE } from "./memoryNamespace.js"
+import type { CacheRuntime } from "./namespace.js"
+import { resolve, type ResolvedPolicy } from "./options.js"
 
-type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
+type Lookup = RequestCache.Lookup
 
 /** A bad option of the Promise API, named as the Promise API names it. */
 export class CacheOptionError extends TypeError {
   override readonly name = "CacheOptionError"
   constructor(readonly option: string, readonly reason: string) {
     super(`Invalid cache option "${option}": ${reason}`)
-  }
-}
-
-/** A call to a cache after `cacheClose()`, or a call whose load `cacheClose()` stopped. */
-export class CacheClosedError extends Error {
-  override readonly name = "CacheClosedError"
-  constructor(readonly cache: string) {
-    super(`The cache "${cache}" is closed (cacheClose() was called); calls to it no longer run`)
   }
 }
 
@@ -78,25 +75,24 @@ const policyOf = (options: AlruOptions<never> | undefined): ResolvedPolicy => {
   return resolved.right
 }
 
-/**
- * A finished fiber of the default runtime: a miss starts its lookup's fiber with this one's
- * context, as an Effect miss does with its caller's (see `MemoryNamespace.run`).
- */
-let template: AnyFiber | undefined
-const templateFiber = (): AnyFiber =>
-  template ??= Effect.runSync(Effect.withFiberRuntime<AnyFiber>((fiber) => Effect.succeed(fiber)))
-
 /** The error a caller gets for a failed load: a rejection is rethrown as the same object. */
-const errorOf = (cause: Cause.Cause<unknown>, host: CacheHost, name: string): unknown => {
+const errorOf = (cause: Cause.Cause<unknown>, runtime: CacheRuntime, name: string): unknown => {
   const failure = Cause.failureOption(cause)
   if (failure._tag === "Some") return failure.value
   if (Cause.isInterruptedOnly(cause)) {
-    return host.closed ? new CacheClosedError(name) : new Error(`The load of cache "${name}" was interrupted`)
+    return runtime.closed
+      ? new CacheClosedError({ namespace: name })
+      : new Error(`The load of cache "${name}" was interrupted`)
   }
   return Cause.squash(cause)
 }
 
-/** The cache behind one `alruCache` or `cachedMethod`: a namespace of its own and its calls. */
+/**
+ * The cache behind one `alruCache` or `cachedMethod`: a namespace of its own and its calls. A
+ * call is one classification of its key (`MemoryNamespace.find`), then a promise: a hit's settled
+ * promise (the same object on every hit of the value, so a hit allocates nothing and takes no
+ * Effect step), the promise of a load in flight, or a new load, forked in the default runtime.
+ */
 const makeCache = (
   fn: (...args: Array<unknown>) => unknown,
   options: AlruOptions<never> | undefined,
@@ -104,10 +100,15 @@ const makeCache = (
   keyOf: (args: ReadonlyArray<unknown>) => MapKey
 ) => {
   const policy = policyOf(options)
-  const [clock, random] = Effect.runSync(Effect.all([Effect.clock, Effect.random]))
-  const host: CacheHost = { clock, random, running: new Set(), closed: false }
-  const namespace = new MemoryNamespace(name, policy, host)
-  const caller = templateFiber()
+  const scope = Effect.runSync(Scope.make())
+  const runtime: CacheRuntime = Effect.runSync(Effect.all({
+    clock: Effect.clock,
+    random: Effect.random,
+    fibers: Scope.extend(FiberSet.make(), scope),
+    closed: Effect.succeed(false)
+  }))
+  const namespace = new MemoryNamespace(name, policy, runtime)
+  const counters = namespace.counters
 
   const lookup: Lookup = (...args) =>
     Effect.async<unknown, unknown>((resume) => {
@@ -124,30 +125,65 @@ const makeCache = (
       )
     }) as Effect.Effect<unknown, unknown, unknown>
 
-  const adapter: PromiseAdapter = {
-    flight: (flight) =>
-      flight.promise ??= new Promise((resolve, reject) =>
-        flight.onSettle((exit) =>
-          exit._tag === "Success" ? resolve(exit.value) : reject(errorOf(exit.cause, host, name))
-        )
-      ),
-    failure: (exit) => Promise.reject(errorOf((exit as Exit.Failure<unknown, unknown>).cause, host, name))
+  const rejected = (exit: Exit.Exit<unknown, unknown>): Promise<never> =>
+    Promise.reject(errorOf((exit as Exit.Failure<unknown, unknown>).cause, runtime, name))
+  const settled = (value: unknown): Promise<unknown> =>
+    value instanceof CachedFailure ? rejected(value.exit) : Promise.resolve(value)
+  const awaited = (flight: Flight): Promise<unknown> =>
+    flight.promise ??= new Promise((resolve, reject) =>
+      flight.onSettle((exit) =>
+        exit._tag === "Success" ? resolve(exit.value) : reject(errorOf(exit.cause, runtime, name))
+      )
+    )
+  const closed = () => Promise.reject(new CacheClosedError({ namespace: name }))
+
+  /** Anything but a fresh hit; `args` are made only here. */
+  const getFound = (found: Found, key: MapKey, args: ReadonlyArray<unknown>): Promise<unknown> => {
+    switch (found) {
+      case LOADING: {
+        counters.joined()
+        return awaited(namespace.join())
+      }
+      case STALE: {
+        counters.staleHit()
+        return settled(namespace.serveStale(key, lookup, args, undefined, RuntimeFlags.none))
+      }
+      default: {
+        counters.miss()
+        return awaited(namespace.load(found, key, lookup, args, undefined, RuntimeFlags.none))
+      }
+    }
   }
 
   /** The hot path: a hit is served here, with no Effect and no fiber, and allocates nothing. */
+  const get = (key: MapKey, args: () => ReadonlyArray<unknown>): Promise<unknown> => {
+    if (runtime.closed) return closed()
+    const found = namespace.find(key)
+    if (found === FRESH) {
+      counters.hit()
+      return namespace.hitPromise(settled)
+    }
+    return getFound(found, key, args())
+  }
+
   const call = (args: Array<unknown>): Promise<unknown> => {
-    if (host.closed) return Promise.reject(new CacheClosedError(name))
+    if (runtime.closed) return closed()
     let key: MapKey
     try {
       key = keyOf(args)
     } catch (error) {
       return Promise.reject(error)
     }
-    return namespace.unsafeGetPromise(key, lookup, args, caller, adapter)
+    const found = namespace.find(key)
+    if (found === FRESH) {
+      counters.hit()
+      return namespace.hitPromise(settled)
+    }
+    return getFound(found, key, args)
   }
 
   const withKey = <A>(args: ReadonlyArray<unknown>, f: (key: MapKey) => A): Promise<A> => {
-    if (host.closed) return Promise.reject(new CacheClosedError(name))
+    if (runtime.closed) return closed()
     try {
       return Promise.resolve(f(keyOf(args)))
     } catch (error) {
@@ -156,15 +192,12 @@ const makeCache = (
   }
 
   const controls: CacheControls<ReadonlyArray<unknown>, unknown> = {
-    cacheInfo: (): CacheInfo => {
-      const counts = namespace.counts
-      return {
-        hits: counts.hits + counts.staleHits + counts.coalesced,
-        misses: counts.misses,
-        maxsize: policy.capacity,
-        currsize: namespace.size
-      }
-    },
+    cacheInfo: (): CacheInfo => ({
+      hits: counters.hits + counters.staleHits + counters.coalesced,
+      misses: counters.misses,
+      maxsize: policy.capacity,
+      currsize: namespace.size
+    }),
     cacheStats: (): CacheStats => namespace.unsafeStats(),
     cacheParameters: (): CacheParameters => ({
       name,
@@ -174,7 +207,7 @@ const makeCache = (
       swr: policy.staleWhileRevalidate,
       cacheErrors: policy.cacheErrors ?? false,
       errorTtl: policy.errorTimeToLive,
-      closed: host.closed
+      closed: runtime.closed
     }),
     cacheInvalidate: (...args) => withKey(args, (key) => namespace.unsafeInvalidate(key)),
     cacheSet: (...argsAndValue) =>
@@ -183,31 +216,33 @@ const makeCache = (
       }),
     cacheClear: () => namespace.unsafeInvalidateAll(),
     cacheClose: () => {
-      host.closed = true
-      const running = Array.from(host.running)
-      host.running.clear()
+      runtime.closed = true
+      namespace.close()
       // The loads and refreshes stop (their callers reject with `CacheClosedError`, see
       // `errorOf`); the promise settles once every one of them has ended.
-      return Effect.runPromise(Fiber.interruptAll(running))
+      return Effect.runPromise(Scope.close(scope, Exit.void))
     }
   }
+
   /** A method's call: its key is made without the instance's array, which only a miss needs. */
-  const callMethod = (self: unknown, args: Array<unknown>, key: MapKey): Promise<unknown> => {
-    if (host.closed) return Promise.reject(new CacheClosedError(name))
-    return namespace.unsafeHitPromise(key, adapter) ??
-      namespace.unsafeGetPromise(key, lookup, [self, ...args], caller, adapter)
-  }
+  const callMethod = (self: unknown, args: Array<unknown>, key: MapKey): Promise<unknown> =>
+    get(key, () => [self, ...args])
 
   /** A one-argument call keyed by its argument: no array unless it misses. */
   const callOne = (arg: unknown): Promise<unknown> => {
-    if (host.closed) return Promise.reject(new CacheClosedError(name))
+    if (runtime.closed) return closed()
     let key: MapKey
     try {
       key = toMapKey(arg, "argument 1") // what `argumentsKey([arg])` is
     } catch (error) {
       return Promise.reject(error)
     }
-    return namespace.unsafeHitPromise(key, adapter) ?? namespace.unsafeGetPromise(key, lookup, [arg], caller, adapter)
+    const found = namespace.find(key)
+    if (found === FRESH) {
+      counters.hit()
+      return namespace.hitPromise(settled)
+    }
+    return getFound(found, key, [arg])
   }
 
   return { call, callMethod, callOne, controls, namespace }

@@ -5,7 +5,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
+import type * as Fiber from "effect/Fiber"
+import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
@@ -13,20 +14,14 @@ import type * as Scope from "effect/Scope"
 import type * as CachePolicy from "../CachePolicy.js"
 import type { CacheStats } from "../CacheStats.js"
 import { CacheStore } from "../CacheStore.js"
-import type {
-  Cached,
-  CachedOptions,
-  EntryOptions,
-  Lookup,
-  Namespace,
-  NamespaceSchema,
-  RequestCache,
-  Service,
-  StoreOptions
-} from "../RequestCache.js"
+import type { RequestCache } from "../RequestCache.js"
 import { argumentsKey, type MapKey, toMapKey } from "./cacheKey.js"
-import { type CacheHost, MemoryNamespace, Timed } from "./memoryNamespace.js"
-import { CachePolicyError, resolve, type ResolvedPolicy, samePolicy } from "./policy.js"
+export { CacheClosedError } from "./errors.js"
+import { OwnExpiry } from "./expiry.js"
+import { lookupEffect } from "./flight.js"
+import { MemoryNamespace } from "./memoryNamespace.js"
+import { type CacheRuntime, type InternalNamespace, toInternal } from "./namespace.js"
+import { CachePolicyError, resolve, type ResolvedPolicy, samePolicy } from "./options.js"
 import * as stats from "./stats.js"
 import { StoreNamespace } from "./storeNamespace.js"
 
@@ -34,18 +29,106 @@ import { StoreNamespace } from "./storeNamespace.js"
 export const TypeId = "effect-request-cache/RequestCache"
 
 /** The tag, for the accessors here; equal by key to the public class. */
-export const tag = Context.GenericTag<RequestCache, Service>(TypeId)
+export const tag = Context.GenericTag<RequestCache, RequestCache.Service>(TypeId)
 
 type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
 const NO_ARGS: ReadonlyArray<never> = []
 
-const serviceOf = (fiber: AnyFiber): Service => {
-  const service = fiber.currentContext.unsafeMap.get(TypeId) as Service | undefined
+const serviceOf = (fiber: AnyFiber): RequestCache.Service => {
+  const service = fiber.currentContext.unsafeMap.get(TypeId) as RequestCache.Service | undefined
   if (service === undefined) {
     throw new Error("RequestCache is not provided: provide RequestCache.layer(...) (or layerDisabled)")
   }
   return service
 }
+
+const orThrow = (policy: Either.Either<ResolvedPolicy, CachePolicyError>): ResolvedPolicy => {
+  if (Either.isLeft(policy)) throw policy.left
+  return policy.right
+}
+
+// -----------------------------------------------------------------------------------------------
+// What the in-memory and the store-backed caches share
+
+/** A namespace kept by one of this library's caches. */
+type Kept = MemoryNamespace | StoreNamespace
+
+/**
+ * The namespaces of one cache, made on first use: the layer's policy with a cached function's
+ * overrides on top, and, for a store, its schema. A name in use with another policy or schema is
+ * a mistake, reported where the second cached function first runs.
+ */
+class Namespaces {
+  readonly all = new Map<string, Kept>()
+
+  constructor(
+    private readonly options: CachePolicy.Options<never> | undefined,
+    readonly base: ResolvedPolicy,
+    private readonly create: (
+      name: string,
+      policy: ResolvedPolicy,
+      schema: RequestCache.NamespaceSchema | undefined
+    ) => Kept,
+    /** Whether the schema matters (only a store encodes entries). */
+    private readonly stores: boolean
+  ) {}
+
+  get(name: string, overrides?: CachePolicy.Options<never>, schema?: RequestCache.NamespaceSchema): Kept {
+    const existing = this.all.get(name)
+    if (existing !== undefined && overrides === undefined && schema === undefined) return existing
+    const policy = overrides === undefined ? this.base : orThrow(resolve(this.options, overrides))
+    if (existing !== undefined) {
+      const samePolicyHere = samePolicy(existing.policy, policy)
+      const sameSchemaHere = !this.stores ||
+        sameSchema(existing instanceof StoreNamespace ? existing.schema : undefined, schema)
+      if (samePolicyHere && sameSchemaHere) return existing
+      const option = samePolicyHere ? "schema" : "policy"
+      throw new CachePolicyError({
+        option,
+        reason: `namespace "${name}" is already in use with another ${option}; give each cached function its own name`
+      })
+    }
+    const created = this.create(name, policy, this.stores ? schema : undefined)
+    this.all.set(name, created)
+    return created
+  }
+
+  readonly stats: Effect.Effect<CacheStats> = Effect.sync(() =>
+    stats.sum(Array.from(this.all.values(), (ns) => ns.unsafeStats()))
+  )
+
+  statsFor(name: string): Effect.Effect<CacheStats> {
+    return Effect.sync(() => this.all.get(name)?.unsafeStats() ?? stats.make({ capacity: this.base.capacity }))
+  }
+
+  close(): void {
+    for (const ns of this.all.values()) ns.close()
+  }
+}
+
+/**
+ * What the namespaces of a cache share, in the current scope: its clock, randomness and the
+ * `FiberSet` of its lookups and refreshes. When the scope closes, the cache is closed first (every
+ * entry dropped, so that every later call fails with `CacheClosedError`, hit or miss), then every
+ * fiber still running is interrupted.
+ */
+const makeRuntime = (namespaces: () => Namespaces): Effect.Effect<CacheRuntime, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const runtime: CacheRuntime = {
+      clock: yield* Effect.clock,
+      random: yield* Effect.random,
+      fibers: yield* FiberSet.make(),
+      closed: false
+    }
+    // Added after the `FiberSet`, so it runs before the set interrupts the fibers.
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        runtime.closed = true
+        namespaces().close()
+      })
+    )
+    return runtime
+  })
 
 // -----------------------------------------------------------------------------------------------
 // The in-memory cache
@@ -53,52 +136,26 @@ const serviceOf = (fiber: AnyFiber): Service => {
 /** Builds the in-memory cache in the current scope; closing it interrupts every lookup. */
 export const make = (
   options?: CachePolicy.Options
-): Effect.Effect<Service, CachePolicy.CachePolicyError, Scope.Scope> =>
+): Effect.Effect<RequestCache.Service, CachePolicy.CachePolicyError, Scope.Scope> =>
   Effect.gen(function*() {
-    const base = yield* resolve(options as CachePolicy.Options<never>)
-    const host: CacheHost = {
-      clock: yield* Effect.clock,
-      random: yield* Effect.random,
-      running: new Set(),
-      closed: false
-    }
-    const namespaces = new Map<string, MemoryNamespace>()
-    yield* Effect.addFinalizer(() =>
-      Effect.suspend(() => {
-        host.closed = true
-        return Fiber.interruptAll(Array.from(host.running))
-      })
+    const policyOptions = options as CachePolicy.Options<never> | undefined
+    const base = yield* resolve(policyOptions)
+    const runtime = yield* makeRuntime(() => namespaces)
+    const namespaces: Namespaces = new Namespaces(
+      policyOptions,
+      base,
+      (name, policy) => new MemoryNamespace(name, policy, runtime),
+      false
     )
-    const namespace = (name: string, overrides?: CachePolicy.Options<never>): Namespace => {
-      const existing = namespaces.get(name)
-      if (existing !== undefined && overrides === undefined) return existing
-      const policy = overrides === undefined ? base : orThrow(resolve(options as CachePolicy.Options<never>, overrides))
-      if (existing !== undefined) {
-        if (samePolicy(existing.policy, policy)) return existing
-        throw new CachePolicyError({
-          option: "policy",
-          reason: `namespace "${name}" is already in use with another policy; give each cached function its own name`
-        })
-      }
-      const created = new MemoryNamespace(name, policy, host)
-      namespaces.set(name, created)
-      return created
-    }
     return {
-      namespace,
+      namespace: (name, overrides, schema) => namespaces.get(name, overrides, schema),
       invalidateAll: Effect.sync(() => {
-        for (const ns of namespaces.values()) ns.unsafeInvalidateAll()
+        for (const ns of namespaces.all.values()) (ns as MemoryNamespace).unsafeInvalidateAll()
       }),
-      stats: Effect.sync(() => stats.sum(Array.from(namespaces.values(), (ns) => ns.unsafeStats()))),
-      statsFor: (name) =>
-        Effect.sync(() => namespaces.get(name)?.unsafeStats() ?? stats.make({ capacity: base.capacity }))
-    } satisfies Service
-  }) as Effect.Effect<Service, CachePolicy.CachePolicyError, Scope.Scope>
-
-const orThrow = (policy: Either.Either<ResolvedPolicy, CachePolicyError>): ResolvedPolicy => {
-  if (Either.isLeft(policy)) throw policy.left
-  return policy.right
-}
+      stats: namespaces.stats,
+      statsFor: (name) => namespaces.statsFor(name)
+    } satisfies RequestCache.Service
+  }) as Effect.Effect<RequestCache.Service, CachePolicy.CachePolicyError, Scope.Scope>
 
 export const layer = (options?: CachePolicy.Options): Layer.Layer<RequestCache, CachePolicy.CachePolicyError> =>
   Layer.scoped(tag, make(options))
@@ -126,7 +183,7 @@ const storeMillis = (option: string, input: unknown, fallback: number, allowInfi
 }
 
 /** Splits the store's own options from the policy's and validates them. */
-const resolveStoreOptions = (options: StoreOptions | undefined) =>
+const resolveStoreOptions = (options: RequestCache.StoreOptions | undefined) =>
   Effect.gen(function*() {
     const { l1, lockTimeout, ...policy } = options ?? {}
     if (l1 !== undefined && (typeof l1 !== "object" || l1 === null)) {
@@ -150,51 +207,45 @@ const resolveStoreOptions = (options: StoreOptions | undefined) =>
     }
   })
 
-/** An id for this cache instance: unique across processes (the owner of its locks). */
-const instanceId = (): string =>
-  typeof globalThis.crypto?.randomUUID === "function"
-    ? globalThis.crypto.randomUUID()
-    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`
-
-const sameSchema = (a: NamespaceSchema | undefined, b: NamespaceSchema | undefined): boolean =>
-  a === b || (a !== undefined && b !== undefined && a.success === b.success && a.failure === b.failure)
+const sameSchema = (
+  a: RequestCache.NamespaceSchema | undefined,
+  b: RequestCache.NamespaceSchema | undefined
+): boolean => a === b || (a !== undefined && b !== undefined && a.success === b.success && a.failure === b.failure)
 
 /** Builds the cache on the provided `CacheStore` in the current scope. */
 export const makeStore = (
-  options?: StoreOptions
-): Effect.Effect<Service, CachePolicy.CachePolicyError, CacheStore | Scope.Scope> =>
+  options?: RequestCache.StoreOptions
+): Effect.Effect<RequestCache.Service, CachePolicy.CachePolicyError, CacheStore | Scope.Scope> =>
   Effect.gen(function*() {
     const resolved = yield* resolveStoreOptions(options)
     const base = yield* resolve(resolved.policy)
     const store = yield* CacheStore
     const scope = yield* Effect.scope
-    const runtime = yield* Effect.runtime<never>()
-    const host: CacheHost = {
-      clock: yield* Effect.clock,
-      random: yield* Effect.random,
-      running: new Set(),
-      closed: false
-    }
+    const logRuntime = yield* Effect.runtime<never>()
+    const runtime = yield* makeRuntime(() => namespaces)
     const context = {
-      host,
+      runtime,
       store,
       coordination: store.coordination,
-      id: instanceId(),
+      id: crypto.randomUUID(),
       lockTimeout: Math.ceil(resolved.lockTimeout),
       l1TimeToLive: resolved.l1TimeToLive,
       l1Capacity: resolved.l1Capacity,
       scope
     }
-    const namespaces = new Map<string, MemoryNamespace | StoreNamespace>()
-    yield* Effect.addFinalizer(() =>
-      Effect.suspend(() => {
-        host.closed = true
-        return Fiber.interruptAll(Array.from(host.running))
-      })
-    )
+    const namespaces: Namespaces = new Namespaces(resolved.policy, base, (name, policy, schema) => {
+      if (schema !== undefined) return new StoreNamespace(name, policy, schema, context)
+      Runtime.runSync(logRuntime)(
+        Effect.logInfo(
+          `RequestCache: namespace "${name}" has no schema, so its entries stay in this process's memory ` +
+            `and are not shared through store ${store.name}; give its cached function a \`schema\` to store them`
+        )
+      )
+      return new MemoryNamespace(name, policy, runtime)
+    }, true)
     if (store.coordination !== undefined) {
       yield* store.coordination.subscribe((event) => {
-        const namespace = namespaces.get(event.namespace)
+        const namespace = namespaces.all.get(event.namespace)
         if (namespace instanceof StoreNamespace) namespace.onEvent(event)
       }).pipe(
         Effect.catchAllCause((cause) =>
@@ -206,68 +257,48 @@ export const makeStore = (
         )
       )
     }
-    const namespace = (name: string, overrides?: CachePolicy.Options<never>, schema?: NamespaceSchema): Namespace => {
-      const existing = namespaces.get(name)
-      if (existing !== undefined && overrides === undefined && schema === undefined) return existing
-      const policy = overrides === undefined ? base : orThrow(resolve(resolved.policy, overrides))
-      if (existing !== undefined) {
-        const existingSchema = existing instanceof StoreNamespace ? existing.schema : undefined
-        if (samePolicy(existing.policy, policy) && sameSchema(existingSchema, schema)) return existing
-        throw new CachePolicyError({
-          option: samePolicy(existing.policy, policy) ? "schema" : "policy",
-          reason: `namespace "${name}" is already in use with another ${
-            samePolicy(existing.policy, policy) ? "schema" : "policy"
-          }; give each cached function its own name`
-        })
-      }
-      let created: MemoryNamespace | StoreNamespace
-      if (schema === undefined) {
-        created = new MemoryNamespace(name, policy, host)
-        Runtime.runSync(runtime)(
-          Effect.logInfo(
-            `RequestCache: namespace "${name}" has no schema, so its entries stay in this process's memory ` +
-              `and are not shared through store ${store.name}; give its cached function a \`schema\` to store them`
-          )
-        )
-      } else {
-        created = new StoreNamespace(name, policy, schema, context)
-      }
-      namespaces.set(name, created)
-      return created
-    }
     return {
-      namespace,
-      invalidateAll: Effect.forEach(namespaces.values(), (ns) => ns.invalidateAll, { discard: true }),
-      stats: Effect.sync(() => stats.sum(Array.from(namespaces.values(), (ns) => ns.unsafeStats()))),
-      statsFor: (name) =>
-        Effect.sync(() => namespaces.get(name)?.unsafeStats() ?? stats.make({ capacity: base.capacity }))
-    } satisfies Service
-  }) as Effect.Effect<Service, CachePolicy.CachePolicyError, CacheStore | Scope.Scope>
+      namespace: (name, overrides, schema) => namespaces.get(name, overrides, schema),
+      invalidateAll: Effect.forEach(namespaces.all.values(), (ns) => ns.invalidateAll, { discard: true }),
+      stats: namespaces.stats,
+      statsFor: (name) => namespaces.statsFor(name)
+    } satisfies RequestCache.Service
+  }) as Effect.Effect<RequestCache.Service, CachePolicy.CachePolicyError, CacheStore | Scope.Scope>
 
 export const layerStore = (
-  options?: StoreOptions
+  options?: RequestCache.StoreOptions
 ): Layer.Layer<RequestCache, CachePolicy.CachePolicyError, CacheStore> => Layer.scoped(tag, makeStore(options))
 
 export const layerStoreConfig = (
-  config: Config.Config<StoreOptions>
+  config: Config.Config<RequestCache.StoreOptions>
 ): Layer.Layer<RequestCache, CachePolicy.CachePolicyError | ConfigError.ConfigError, CacheStore> =>
   Layer.scoped(tag, Effect.flatMap(config, makeStore))
 
 // -----------------------------------------------------------------------------------------------
 // The disabled cache: every call runs its lookup
 
-class DisabledNamespace implements Namespace {
+class DisabledNamespace implements InternalNamespace {
   misses = 0
   constructor(readonly name: string) {}
-  get(_key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown> {
+  get(_key: MapKey, lookup: RequestCache.Lookup, args: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown> {
     this.misses++
     return Effect.flatMap(
-      lookup(...(args as ReadonlyArray<never>)) as Effect.Effect<unknown, unknown>,
+      lookupEffect(lookup, args) as Effect.Effect<unknown, unknown>,
       // A lookup that sets its own expiry (`get` with a time to live): its value, not stored.
-      (value) => value instanceof Timed ? value.exit : Effect.succeed(value)
+      (value) => value instanceof OwnExpiry ? value.exit : Effect.succeed(value)
     )
   }
-  refresh(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown> {
+  unsafeGet(key: MapKey, lookup: RequestCache.Lookup, args: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown> {
+    return this.get(key, lookup, args)
+  }
+  refresh(key: MapKey, lookup: RequestCache.Lookup, args: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown> {
+    return this.get(key, lookup, args)
+  }
+  unsafeRefresh(
+    key: MapKey,
+    lookup: RequestCache.Lookup,
+    args: ReadonlyArray<unknown>
+  ): Effect.Effect<unknown, unknown> {
     return this.get(key, lookup, args)
   }
   set(): Effect.Effect<void> {
@@ -283,9 +314,9 @@ class DisabledNamespace implements Namespace {
   readonly stats: Effect.Effect<CacheStats> = Effect.sync(() => stats.make({ misses: this.misses }))
 }
 
-export const makeDisabled: Effect.Effect<Service> = Effect.sync(() => {
+export const makeDisabled: Effect.Effect<RequestCache.Service> = Effect.sync(() => {
   const namespaces = new Map<string, DisabledNamespace>()
-  const namespace = (name: string): Namespace => {
+  const namespace = (name: string): RequestCache.Namespace => {
     let ns = namespaces.get(name)
     if (ns === undefined) namespaces.set(name, ns = new DisabledNamespace(name))
     return ns
@@ -307,15 +338,15 @@ export const get = <A, E, R>(
   name: string,
   key: unknown,
   lookup: Effect.Effect<A, E, R>,
-  options?: EntryOptions
+  options?: RequestCache.EntryOptions
 ): Effect.Effect<A, E, R | RequestCache> => {
   const timeToLive = entryTimeToLive(options)
-  const load: Lookup = timeToLive === undefined
+  const load: RequestCache.Lookup = timeToLive === undefined
     ? () => lookup
-    : () => Effect.map(lookup, (value) => new Timed(Exit.succeed(value), timeToLive, false))
-  return Effect.withFiberRuntime<unknown, unknown>((fiber) => {
+    : () => Effect.map(lookup, (value) => OwnExpiry.after(Exit.succeed(value), timeToLive))
+  return Effect.withFiberRuntime<unknown, unknown>((fiber, status) => {
     const mapKey = toMapKey(key, "key")
-    return serviceOf(fiber).namespace(name).get(mapKey, load, NO_ARGS, fiber)
+    return toInternal(serviceOf(fiber).namespace(name)).unsafeGet(mapKey, load, NO_ARGS, fiber, status.runtimeFlags)
   }) as Effect.Effect<A, E, R | RequestCache>
 }
 
@@ -323,7 +354,7 @@ export const set = (
   name: string,
   key: unknown,
   value: unknown,
-  options?: EntryOptions
+  options?: RequestCache.EntryOptions
 ): Effect.Effect<void, never, RequestCache> => {
   const timeToLive = entryTimeToLive(options)
   return Effect.withFiberRuntime((fiber) =>
@@ -332,7 +363,7 @@ export const set = (
 }
 
 /** An entry's own time to live in milliseconds; a bad one throws where the call is made. */
-const entryTimeToLive = (options: EntryOptions | undefined): number | undefined => {
+const entryTimeToLive = (options: RequestCache.EntryOptions | undefined): number | undefined => {
   if (options?.timeToLive === undefined) return undefined
   return orThrow(resolve(undefined, { timeToLive: options.timeToLive })).timeToLive
 }
@@ -346,11 +377,11 @@ export const statsFor = (name: string): Effect.Effect<CacheStats, never, Request
   Effect.flatMap(tag, (s) => s.statsFor(name))
 
 // -----------------------------------------------------------------------------------------------
-// Cached functions
+// RequestCache.Cached functions
 
 export const cached = <Args extends ReadonlyArray<unknown>, A, E, R, SI, FE extends E, FI>(
-  options: CachedOptions<Args, A, E, R, SI, FE, FI>
-): Cached<Args, A, E, R> => {
+  options: RequestCache.CachedOptions<Args, A, E, R, SI, FE, FI>
+): RequestCache.Cached<Args, A, E, R> => {
   const { key: keyFn, lookup, name, policy, schema } = options
   if (typeof name !== "string" || name.length === 0) {
     throw new CachePolicyError({ option: "name", reason: "expected a non-empty string naming the namespace" })
@@ -365,19 +396,21 @@ export const cached = <Args extends ReadonlyArray<unknown>, A, E, R, SI, FE exte
   if (schema !== undefined && (typeof schema !== "object" || schema === null || !("success" in schema))) {
     throw new CachePolicyError({ option: "schema", reason: "expected { success: Schema, failure?: Schema }" })
   }
-  const namespaceSchema = schema as NamespaceSchema | undefined
+  const namespaceSchema = schema as RequestCache.NamespaceSchema | undefined
   // A bad override is reported where the cached function is defined, not at its first call.
   if (overrides !== undefined) orThrow(resolve(undefined, overrides))
 
   // The namespace of the last service seen: one comparison on the hot path instead of a lookup.
-  let lastService: Service | undefined
-  let lastNamespace: Namespace | undefined
-  const namespaceOf = (fiber: AnyFiber): Namespace => {
+  let lastService: RequestCache.Service | undefined
+  let lastNamespace: InternalNamespace | undefined
+  const namespaceOf = (fiber: AnyFiber): InternalNamespace => {
     const service = serviceOf(fiber)
     if (service !== lastService) {
-      lastNamespace = namespaceSchema === undefined
-        ? service.namespace(name, overrides)
-        : service.namespace(name, overrides, namespaceSchema)
+      lastNamespace = toInternal(
+        namespaceSchema === undefined
+          ? service.namespace(name, overrides)
+          : service.namespace(name, overrides, namespaceSchema)
+      )
       lastService = service
     }
     return lastNamespace!
@@ -385,20 +418,21 @@ export const cached = <Args extends ReadonlyArray<unknown>, A, E, R, SI, FE exte
   const keyOf = keyFn === undefined
     ? argumentsKey
     : (args: ReadonlyArray<unknown>) => toMapKey(keyFn(...(args as Args)), "key")
-  const erased = lookup as unknown as Lookup
+  const erased = lookup as unknown as RequestCache.Lookup
 
   const call = (...args: Args) =>
-    Effect.withFiberRuntime<unknown, unknown>((fiber) => namespaceOf(fiber).get(keyOf(args), erased, args, fiber))
-  const withKey =
-    <X>(f: (ns: Namespace, key: MapKey, fiber: AnyFiber) => Effect.Effect<X, unknown>) => (...args: Args) =>
-      Effect.withFiberRuntime<X, unknown>((fiber) => f(namespaceOf(fiber), keyOf(args), fiber))
+    Effect.withFiberRuntime<unknown, unknown>((fiber, status) =>
+      namespaceOf(fiber).unsafeGet(keyOf(args), erased, args, fiber, status.runtimeFlags)
+    )
+  const withKey = <X>(f: (ns: InternalNamespace, key: MapKey) => Effect.Effect<X, unknown>) => (...args: Args) =>
+    Effect.withFiberRuntime<X, unknown>((fiber) => f(namespaceOf(fiber), keyOf(args)))
 
   return Object.assign(call, {
     namespace: name,
     invalidate: withKey((ns, key) => ns.invalidate(key)),
     refresh: (...args: Args) =>
-      Effect.withFiberRuntime<unknown, unknown>((fiber) =>
-        namespaceOf(fiber).refresh(keyOf(args), erased, args, fiber)
+      Effect.withFiberRuntime<unknown, unknown>((fiber, status) =>
+        namespaceOf(fiber).unsafeRefresh(keyOf(args), erased, args, fiber, status.runtimeFlags)
       ),
     set: (...argsAndValue: [...Args, A]) =>
       Effect.withFiberRuntime((fiber) => {
@@ -408,5 +442,5 @@ export const cached = <Args extends ReadonlyArray<unknown>, A, E, R, SI, FE exte
     peek: withKey((ns, key) => ns.peek(key)),
     invalidateAll: Effect.withFiberRuntime((fiber) => namespaceOf(fiber).invalidateAll),
     stats: Effect.withFiberRuntime((fiber) => namespaceOf(fiber).stats)
-  }) as unknown as Cached<Args, A, E, R>
+  }) as unknown as RequestCache.Cached<Args, A, E, R>
 }

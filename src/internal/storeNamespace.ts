@@ -4,14 +4,18 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import type * as RuntimeFlags from "effect/RuntimeFlags"
 import type * as Scope from "effect/Scope"
 import type { CacheStats } from "../CacheStats.js"
 import type { Coordination, Service as StoreService, StoreEvent } from "../CacheStore.js"
-import type { Lookup, Namespace } from "../RequestCache.js"
+import type { RequestCache } from "../RequestCache.js"
 import type { MapKey } from "./cacheKey.js"
-import { type CacheHost, Flight, MemoryNamespace, Timed } from "./memoryNamespace.js"
-import { cachesError, type ResolvedPolicy } from "./policy.js"
-import type * as stats from "./stats.js"
+import { NamespaceCounters } from "./counters.js"
+import { OwnExpiry, retention } from "./expiry.js"
+import { type Flight, lookupEffect } from "./flight.js"
+import { FRESH, LOADING, MemoryNamespace } from "./memoryNamespace.js"
+import type { CacheRuntime, InternalNamespace } from "./namespace.js"
+import type { ResolvedPolicy } from "./options.js"
 import {
   type EntryCodec,
   type EntrySchema,
@@ -21,12 +25,14 @@ import {
   toStoreKey
 } from "./storeEntry.js"
 
+type Lookup = RequestCache.Lookup
+
 type AnyExit = Exit.Exit<unknown, unknown>
 type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
 
 /** What the store-backed namespaces of one cache share. */
 export interface StoreContext {
-  readonly host: CacheHost
+  readonly runtime: CacheRuntime
   readonly store: StoreService
   readonly coordination: Coordination | undefined
   /** This cache instance's id: the owner of its locks, the origin of its events. */
@@ -61,13 +67,15 @@ const NO_ARGS: ReadonlyArray<never> = []
  * A namespace whose entries live in a `CacheStore`, with a small in-memory first tier (L1) in
  * front. The L1 is a `MemoryNamespace` (its own capacity and time to live; single flight within
  * the process comes from it) whose lookup goes through the store: on an L1 miss the store is read;
- * a fresh entry comes back as a `Timed` with its own expiry (capped by the L1's time to live); a
+ * a fresh entry comes back with its own expiry (`OwnExpiry`) (capped by the L1's time to live); a
  * stale one inside its window is served while one refresh runs; a missing one is loaded by one
  * process cluster-wide (with `Coordination`: the lock holder runs the lookup, the others wait for
  * its `set` event, bounded) and written back. A store that fails is logged, counted and bypassed:
  * no caller sees a store error.
  */
-export class StoreNamespace implements Namespace {
+export class StoreNamespace implements InternalNamespace {
+  /** This namespace's counts; the first tier counts what happens to its entries into the same. */
+  readonly counters: NamespaceCounters
   readonly l1: MemoryNamespace
   readonly codec: EntryCodec
   private readonly writers = new Map<string, Set<Writer>>()
@@ -83,52 +91,87 @@ export class StoreNamespace implements Namespace {
     readonly schema: EntrySchema,
     private readonly context: StoreContext
   ) {
-    // Every entry reaches the L1 as a `Timed` (its expiry from the store, capped by the L1's time
-    // to live): the policy's own times only matter for the store's envelope. Stale entries are
-    // served by this class, not by the L1, so the L1 has no window of its own; failures that the
-    // policy caches come as `Timed` failures, so the L1 caches none by itself.
-    this.l1 = new MemoryNamespace(name, {
-      capacity: Math.min(context.l1Capacity, policy.capacity),
-      timeToLive: context.l1TimeToLive,
-      jitter: 0,
-      staleWhileRevalidate: 0,
-      errorTimeToLive: context.l1TimeToLive,
-      cacheErrors: undefined
-    }, context.host)
+    // Every entry reaches the L1 with its own expiry (from the store, capped by the L1's time to
+    // live): the policy's own times only matter for the store's envelope. Stale entries are served
+    // by this class, not by the L1, so the L1 has no window of its own; failures that the policy
+    // caches come with their own expiry, so the L1 caches none by itself. The calls and loads are
+    // counted here, where their outcome is known; the L1 counts what happens to its entries.
+    this.counters = new NamespaceCounters(name)
+    this.l1 = new MemoryNamespace(
+      name,
+      {
+        capacity: Math.min(context.l1Capacity, policy.capacity),
+        timeToLive: context.l1TimeToLive,
+        jitter: 0,
+        staleWhileRevalidate: 0,
+        errorTimeToLive: context.l1TimeToLive,
+        cacheErrors: undefined
+      },
+      context.runtime,
+      this.counters,
+      false
+    )
     this.codec = makeCodec(schema)
   }
 
   // ---------------------------------------------------------------------------------------------
   // The Namespace interface
 
-  get(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>, caller: AnyFiber): Effect.Effect<unknown, unknown> {
-    const claimed = this.l1.claim(key, caller)
-    return claimed instanceof Flight ? this.loadClaimed(claimed, key, lookup, args, caller) : claimed
-  }
-
-  refresh(
+  unsafeGet(
     key: MapKey,
     lookup: Lookup,
     args: ReadonlyArray<unknown>,
-    caller: AnyFiber
+    caller: AnyFiber,
+    flags: RuntimeFlags.RuntimeFlags
   ): Effect.Effect<unknown, unknown> {
-    return this.l1.refresh(key, this.runNow, [key, lookup, args], caller)
+    const l1 = this.l1
+    const found = l1.find(key)
+    if (found === FRESH) {
+      this.counters.hit()
+      return l1.hitExit()
+    }
+    if (found === LOADING) {
+      this.counters.joined()
+      return l1.join().wait()
+    }
+    if (this.context.runtime.closed) return l1.closedExit()
+    return this.loadClaimed(l1.claim(found, key, caller, flags), key, lookup, args)
+  }
+
+  get(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown> {
+    return Effect.withFiberRuntime((fiber, status) => this.unsafeGet(key, lookup, args, fiber, status.runtimeFlags))
+  }
+
+  unsafeRefresh(
+    key: MapKey,
+    lookup: Lookup,
+    args: ReadonlyArray<unknown>,
+    caller: AnyFiber,
+    flags: RuntimeFlags.RuntimeFlags
+  ): Effect.Effect<unknown, unknown> {
+    return this.l1.unsafeRefresh(key, this.runNow, [key, lookup, args], caller, flags)
+  }
+
+  refresh(key: MapKey, lookup: Lookup, args: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown> {
+    return Effect.withFiberRuntime((fiber, status) => this.unsafeRefresh(key, lookup, args, fiber, status.runtimeFlags))
   }
 
   set(key: MapKey, value: unknown, timeToLive?: number): Effect.Effect<void> {
     return Effect.suspend(() => {
+      if (this.context.runtime.closed) return this.l1.closedExit()
       const storeKey = toStoreKey(key)
       this.cancelWriters(storeKey)
-      return Effect.flatMap(this.freshness(Exit.succeed(value), timeToLive), ({ freshUntil, staleUntil }) => {
-        const now = this.now()
-        this.l1.unsafeSet(key, value, 0, Math.min(freshUntil, now + this.context.l1TimeToLive) - now)
-        return this.write(storeKey, Exit.succeed(value), freshUntil, staleUntil)
+      const exit = Exit.succeed(value)
+      return Effect.flatMap(this.freshness(exit, timeToLive), ({ freshUntil, staleUntil }) => {
+        this.l1.unsafeSetAt(key, value, this.l1Expiry(freshUntil))
+        return this.write(storeKey, exit, freshUntil, staleUntil)
       })
     })
   }
 
   peek(key: MapKey): Effect.Effect<Option.Option<unknown>> {
     return Effect.suspend(() => {
+      if (this.context.runtime.closed) return this.l1.closedExit()
       const local = this.l1.unsafePeek(key)
       if (Option.isSome(local)) return Effect.succeed(local)
       return Effect.map(this.read(toStoreKey(key)), (found) => {
@@ -141,6 +184,7 @@ export class StoreNamespace implements Namespace {
 
   invalidate(key: MapKey): Effect.Effect<boolean> {
     return Effect.suspend(() => {
+      if (this.context.runtime.closed) return this.l1.closedExit()
       const storeKey = toStoreKey(key)
       this.cancelWriters(storeKey)
       const local = this.l1.unsafeInvalidate(key)
@@ -152,6 +196,7 @@ export class StoreNamespace implements Namespace {
   }
 
   readonly invalidateAll: Effect.Effect<void> = Effect.suspend(() => {
+    if (this.context.runtime.closed) return this.l1.closedExit()
     for (const writers of this.writers.values()) for (const writer of writers) writer.cancelled = true
     this.l1.unsafeInvalidateAll()
     return this.attempt(this.context.store.clear(this.name), "clear", undefined).pipe(
@@ -163,6 +208,10 @@ export class StoreNamespace implements Namespace {
 
   unsafeStats(): CacheStats {
     return this.l1.unsafeStats()
+  }
+
+  close(): void {
+    this.l1.close()
   }
 
   /** Another process (or this one) changed the shared cache. */
@@ -196,27 +245,34 @@ export class StoreNamespace implements Namespace {
    * through the scheduler to join it) while the callers of the same key join the flight. A usable
    * entry settles the flight; a missing one starts the lookup in the flight's own fiber, which
    * outlives this caller if others wait. A caller interrupted during the read hands the load over
-   * to those who joined (or drops the flight if none did).
+   * to those who joined (or drops the flight if none did). The caller is counted once its outcome
+   * is known: a hit or stale hit from the store, or (in `loadMissing`) a miss or a caller served
+   * by another process's load.
    */
   private loadClaimed(
     flight: Flight,
     key: MapKey,
     lookup: Lookup,
-    args: ReadonlyArray<unknown>,
-    caller: AnyFiber
+    args: ReadonlyArray<unknown>
   ): Effect.Effect<unknown, unknown> {
     const storeKey = toStoreKey(key)
     const writer = this.addWriter(storeKey)
-    // (`Effect.exit` and one continuation rather than `matchCauseEffect`'s two: no closures in
-    // an object literal, which tsx's `keepNames` would name on every call.)
+    // (`Effect.exit` and one continuation rather than `matchCauseEffect`'s two.)
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(Effect.exit(restore(this.read(storeKey))), (read) => {
         if (read._tag === "Failure") {
           this.removeWriter(storeKey, writer)
-          // Interrupted: whoever joined meanwhile loads without this caller. Otherwise a defect
-          // (`read` fails in no other way), which every caller gets, as from a failed load.
-          if (!Cause.isInterruptedOnly(read.cause)) flight.settle(read)
-          else this.l1.handOver(flight, this.throughStore, [key, lookup, args], caller)
+          // Interrupted: whoever joined meanwhile loads without this caller, and what that load
+          // finds is this caller's outcome too; with nobody to hand over to, a call the cache did
+          // not serve (a miss). Otherwise a defect (`read` fails in no other way), which every
+          // caller gets, as from a failed load.
+          if (!Cause.isInterruptedOnly(read.cause)) {
+            this.counters.miss()
+            flight.settle(read)
+          } else {
+            if (flight.waiters <= 1) this.counters.miss()
+            this.l1.handOver(flight, this.throughStore, [key, lookup, args])
+          }
           return read
         }
         const found = read.value
@@ -225,24 +281,24 @@ export class StoreNamespace implements Namespace {
           const now = this.now()
           if (now < entry.freshUntil) {
             this.removeWriter(storeKey, writer)
-            this.served("hits", entry)
-            flight.settle(Exit.succeed(this.timed(entry, now)))
+            this.counters.hit()
+            flight.settle(Exit.succeed(this.own(entry, now)))
             return entry.exit
           }
           if (entry.exit._tag === "Success" && now < entry.staleUntil) {
             this.removeWriter(storeKey, writer)
-            this.served("staleHits", entry)
-            flight.settle(Exit.succeed(this.timed(entry, now)))
+            this.counters.staleHit()
+            flight.settle(Exit.succeed(this.own(entry, now)))
             return Effect.as(this.refreshInBackground(key, storeKey, lookup, args), entry.exit.value)
           }
         }
         const load = Effect.ensuring(
-          this.loadMissing(storeKey, lookup, args, writer, false),
+          this.loadMissing(storeKey, lookup, args, writer, false, true),
           Effect.sync(() => this.removeWriter(storeKey, writer))
         )
-        this.l1.start(flight, () => load, NO_ARGS, caller)
+        this.l1.start(flight, () => load, NO_ARGS)
         // No fiber: the layer had closed, and the flight failed without running `load`.
-        if (flight.fiber === undefined) this.removeWriter(storeKey, writer)
+        if (flight.fiber === undefined && flight.exit !== undefined) this.removeWriter(storeKey, writer)
         return restore(flight.waitClaimed())
       })
     )
@@ -257,7 +313,7 @@ export class StoreNamespace implements Namespace {
     Effect.suspend(() => {
       const storeKey = toStoreKey(key)
       const writer = this.addWriter(storeKey)
-      return this.runAndWrite(storeKey, lookup, args, writer, false).pipe(
+      return this.runAndWrite(storeKey, lookup, args, writer, false, false).pipe(
         Effect.ensuring(Effect.sync(() => this.removeWriter(storeKey, writer)))
       )
     })) as unknown as Lookup
@@ -270,33 +326,42 @@ export class StoreNamespace implements Namespace {
         if (Option.isSome(found)) {
           const entry = found.value
           const now = this.now()
+          // The outcome of the caller that handed this load over (those who joined were counted
+          // when they joined).
           if (now < entry.freshUntil) {
-            this.served("hits", entry)
-            return Effect.succeed(this.timed(entry, now))
+            this.counters.hit()
+            return Effect.succeed(this.own(entry, now))
           }
           if (entry.exit._tag === "Success" && now < entry.staleUntil) {
-            this.served("staleHits", entry)
-            return Effect.as(this.refreshInBackground(key, storeKey, lookup, args), this.timed(entry, now))
+            this.counters.staleHit()
+            return Effect.as(this.refreshInBackground(key, storeKey, lookup, args), this.own(entry, now))
           }
         }
-        return this.loadMissing(storeKey, lookup, args, writer, false)
+        return this.loadMissing(storeKey, lookup, args, writer, false, true)
       }).pipe(Effect.ensuring(Effect.sync(() => this.removeWriter(storeKey, writer))))
     })
   }
 
   /**
    * Nothing usable in the store: with coordination, one process (the lock's holder) runs the
-   * lookup while the others wait for its result; without, this process runs it.
+   * lookup while the others wait for its result; without, this process runs it. `countsCaller`:
+   * the claiming caller's outcome is decided here (a miss when the lookup runs here, a caller
+   * served by another process's load otherwise).
    */
   private loadMissing(
     storeKey: string,
     lookup: Lookup,
     args: ReadonlyArray<unknown>,
     writer: Writer,
-    refresh: boolean
+    refresh: boolean,
+    countsCaller: boolean
   ): Effect.Effect<unknown, unknown> {
     const coordination = this.context.coordination
-    if (coordination === undefined) return this.runAndWrite(storeKey, lookup, args, writer, refresh)
+    const run = (state?: { published: boolean }) => {
+      if (countsCaller) this.counters.miss()
+      return this.runAndWrite(storeKey, lookup, args, writer, refresh, !refresh, state)
+    }
+    if (coordination === undefined) return run()
     const { id, lockTimeout } = this.context
     // Listening before trying the lock: the holder's event cannot slip between the two.
     const waiter = this.listen(storeKey)
@@ -307,9 +372,8 @@ export class StoreNamespace implements Namespace {
         // Holding the lock (or the store cannot say): run the lookup. Waiters elsewhere are woken
         // by the `set`, or by a `delete` when there is nothing to share (a failure, interrupted).
         const state = { published: false }
-        const run = this.runAndWrite(storeKey, lookup, args, writer, refresh, state)
-        if (acquired === undefined) return run
-        return run.pipe(Effect.ensuring(
+        if (acquired === undefined) return run(state)
+        return run(state).pipe(Effect.ensuring(
           this.attempt(coordination.release(this.name, storeKey, id), "release", undefined).pipe(
             Effect.zipRight(Effect.suspend(() =>
               state.published
@@ -329,9 +393,9 @@ export class StoreNamespace implements Namespace {
         ),
         Effect.ensuring(Effect.sync(() => this.unlisten(storeKey, waiter))),
         Effect.flatMap((ready) => {
-          if (Option.isNone(ready)) return this.runAndWrite(storeKey, lookup, args, writer, refresh)
-          if (!refresh) this.served("coalesced", ready.value)
-          return Effect.succeed(this.timed(ready.value, this.now()))
+          if (Option.isNone(ready)) return run()
+          if (countsCaller) this.counters.joined()
+          return Effect.succeed(this.own(ready.value, this.now()))
         })
       )
     })
@@ -347,8 +411,9 @@ export class StoreNamespace implements Namespace {
 
   /**
    * Runs the lookup and writes what the policy keeps (a value; a typed failure that `cacheErrors`
-   * caches, unless this is a refresh: a failed refresh keeps the stale value). Returns the `Timed`
-   * result for the L1, or the failure as it is.
+   * caches, unless this is a refresh: a failed refresh keeps the stale value). Returns the result
+   * for the L1 with its own expiry, or the failure as it is. `countsLoad`: a blocking load, counted
+   * when it ends.
    */
   private runAndWrite(
     storeKey: string,
@@ -356,32 +421,23 @@ export class StoreNamespace implements Namespace {
     args: ReadonlyArray<unknown>,
     writer: Writer,
     refresh: boolean,
+    countsLoad: boolean,
     state?: { published: boolean }
   ): Effect.Effect<unknown, unknown> {
-    let effect: Effect.Effect<unknown, unknown, unknown>
-    try {
-      effect = lookup(...(args as ReadonlyArray<never>))
-    } catch (error) {
-      effect = Effect.die(error)
-    }
-    return Effect.flatMap(Effect.exit(effect as Effect.Effect<unknown, unknown>), (result) => {
+    return Effect.flatMap(Effect.exit(lookupEffect(lookup, args) as Effect.Effect<unknown, unknown>), (result) => {
       let exit: AnyExit = result
-      let timeToLive: number | undefined
-      let absolute = false
-      if (exit._tag === "Success" && exit.value instanceof Timed) {
+      let freshUntil: number | undefined
+      if (exit._tag === "Success" && exit.value instanceof OwnExpiry) {
         // A lookup that sets its own expiry (`RequestCache.get` with a time to live).
-        timeToLive = exit.value.timeToLive
-        absolute = exit.value.absolute
+        freshUntil = exit.value.expiresAt(this.now())
         exit = exit.value.exit
       }
-      const cached = exit._tag === "Success" ||
-        (!refresh && exit.cause._tag === "Fail" && this.cachesError(exit.cause.error))
-      if (!cached) return exit
-      const own = timeToLive === undefined ? undefined : absolute ? timeToLive - this.now() : timeToLive
-      return Effect.flatMap(this.freshness(exit, own), ({ freshUntil, staleUntil }) => {
-        const timed = new Timed(exit, Math.min(freshUntil, this.now() + this.context.l1TimeToLive), true)
-        if (writer.cancelled) return Effect.succeed(timed)
-        return Effect.as(this.write(storeKey, exit, freshUntil, staleUntil, state), timed)
+      if (countsLoad) this.counters.loaded(exit)
+      if (freshUntil === undefined && retention(this.policy, exit, refresh) === undefined) return exit
+      return Effect.flatMap(this.freshness(exit, undefined, freshUntil), ({ freshUntil, staleUntil }) => {
+        const own = OwnExpiry.at(exit, this.l1Expiry(freshUntil))
+        if (writer.cancelled) return Effect.succeed(own)
+        return Effect.as(this.write(storeKey, exit, freshUntil, staleUntil, state), own)
       })
     })
   }
@@ -393,20 +449,17 @@ export class StoreNamespace implements Namespace {
     lookup: Lookup,
     args: ReadonlyArray<unknown>
   ): Effect.Effect<void> {
-    if (this.refreshing.has(storeKey) || this.context.host.closed) return Effect.void
+    if (this.refreshing.has(storeKey) || this.context.runtime.closed) return Effect.void
     this.refreshing.add(storeKey)
     const writer = this.addWriter(storeKey)
-    const refresh = Effect.exit(Effect.interruptible(this.loadMissing(storeKey, lookup, args, writer, true))).pipe(
+    const load = this.loadMissing(storeKey, lookup, args, writer, true, false)
+    const refresh = Effect.exit(Effect.interruptible(load)).pipe(
       Effect.flatMap((exit) =>
         Effect.sync(() => {
-          if (exit._tag === "Failure") {
-            if (!Cause.isInterruptedOnly(exit.cause)) this.count("refreshFailures")
-            return
-          }
-          this.count("refreshes")
-          const timed = exit.value
-          if (!writer.cancelled && timed instanceof Timed && timed.exit._tag === "Success") {
-            this.l1.unsafeSet(key, timed.exit.value, 0, Math.max(0, timed.timeToLive - this.now()))
+          this.counters.refreshed(exit)
+          const own = exit._tag === "Success" ? exit.value : undefined
+          if (!writer.cancelled && own instanceof OwnExpiry && own.exit._tag === "Success") {
+            this.l1.unsafeSetAt(key, own.exit.value, own.expiresAt(this.now()))
           }
         })
       ),
@@ -483,7 +536,7 @@ export class StoreNamespace implements Namespace {
   }
 
   private storeError(operation: string, reason: string): Effect.Effect<void> {
-    this.count("storeErrors")
+    this.counters.storeError()
     const now = this.now()
     if (now - this.lastWarning < WARNING_INTERVAL) {
       this.suppressed++
@@ -502,50 +555,39 @@ export class StoreNamespace implements Namespace {
   // Helpers
 
   private now(): number {
-    return this.context.host.clock.unsafeCurrentTimeMillis()
+    return this.context.runtime.clock.unsafeCurrentTimeMillis()
+  }
+
+  /** How long the L1 keeps an entry fresh until `freshUntil` in the store: capped by its time to live. */
+  private l1Expiry(freshUntil: number): number {
+    return Math.min(freshUntil, this.now() + this.context.l1TimeToLive)
   }
 
   /** The L1's copy of a store entry: the store's expiry, capped by the L1's time to live. */
-  private timed(entry: StoredEntry, now: number): Timed {
-    return new Timed(entry.exit, Math.min(entry.freshUntil, now + this.context.l1TimeToLive), true)
+  private own(entry: StoredEntry, now: number): OwnExpiry {
+    return OwnExpiry.at(entry.exit, Math.min(entry.freshUntil, now + this.context.l1TimeToLive))
   }
 
-  /** When a new entry stops being fresh and leaves its stale window, by the policy. */
+  /**
+   * When a new entry stops being fresh and leaves its stale window, by the policy (`timeToLive`:
+   * milliseconds overriding the policy's; `freshUntil`: the lookup's own expiry).
+   */
   private freshness(
     exit: AnyExit,
-    timeToLive: number | undefined
+    timeToLive: number | undefined,
+    freshUntil?: number
   ): Effect.Effect<{ readonly freshUntil: number; readonly staleUntil: number }> {
     const policy = this.policy
     const failure = exit._tag === "Failure"
     const build = (draw: number) => {
       const now = this.now()
       const ttl = timeToLive ?? (failure ? policy.errorTimeToLive : policy.timeToLive)
-      const freshUntil = ttl === Infinity ? Infinity : now + ttl + draw * policy.jitter
-      return { freshUntil, staleUntil: failure ? freshUntil : freshUntil + policy.staleWhileRevalidate }
+      const fresh = freshUntil ?? (ttl === Infinity ? Infinity : now + ttl + draw * policy.jitter)
+      return { freshUntil: fresh, staleUntil: failure ? fresh : fresh + policy.staleWhileRevalidate }
     }
-    return policy.jitter > 0 && timeToLive === undefined
-      ? Effect.map(this.context.host.random.next, build)
+    return policy.jitter > 0 && timeToLive === undefined && freshUntil === undefined
+      ? Effect.map(this.context.runtime.random.next, build)
       : Effect.sync(() => build(0))
-  }
-
-  private cachesError(error: unknown): boolean {
-    return cachesError(this.policy, error)
-  }
-
-  /**
-   * The L1 counted a miss and will count a load for a caller that the store served: count what
-   * it was instead (a hit, a stale hit, or a caller that joined another process's load).
-   */
-  private served(as: "hits" | "staleHits" | "coalesced", entry: StoredEntry): void {
-    this.count("misses", -1)
-    this.count("loads", -1)
-    if (entry.exit._tag === "Failure") this.count("loadFailures", -1)
-    this.count(as)
-  }
-
-  /** The L1's counters and metrics are this namespace's. */
-  private count(counter: stats.Counter, by = 1): void {
-    this.l1.count(counter, by)
   }
 
   private addWriter(storeKey: string): Writer {

@@ -4,7 +4,6 @@
  */
 import { Deferred, Effect, Schema } from "effect"
 import { RequestCache } from "../../src/index.js"
-import type { CachedOptions } from "../../src/RequestCache.js"
 
 export class User extends Schema.Class<User>("User")({ id: Schema.Number, name: Schema.String }) {}
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: Schema.Number }) {}
@@ -14,7 +13,7 @@ export const usersFunction = (
   name: string,
   options: {
     readonly gate?: Deferred.Deferred<void>
-    readonly policy?: CachedOptions<[number], User, NotFound, never>["policy"]
+    readonly policy?: RequestCache.CachedOptions<[number], User, NotFound, never>["policy"]
   } = {}
 ) => {
   const state = { runs: 0 }
