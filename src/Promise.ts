@@ -218,8 +218,8 @@ export const cachedMethod: (
 ) => (this: This, ...args: Args) => Promise<R> = internal.cachedMethod
 
 /**
- * The controls of a decorated method's cache: as a cached function's, with the instance first
- * where an entry is named.
+ * The controls of a decorated method's cache, as `methodCache` answers them: a cached function's,
+ * with the instance first where an entry is named (`cacheInvalidate`, `cacheSet`).
  *
  * @example
  * ```ts
@@ -232,24 +232,9 @@ export const cachedMethod: (
  * @since 0.1.0
  * @category models
  */
-export interface MethodCacheControls<This, Args extends ReadonlyArray<unknown>, A>
+export interface MethodCache<This, Args extends ReadonlyArray<unknown>, A>
   extends CacheControls<[instance: This, ...args: Args], A>
 {}
-
-/**
- * The type `methodCache` answers.
- *
- * @example
- * ```ts
- * import type { MethodCache } from "effect-request-cache/promise"
- *
- * type Controls = MethodCache<object, [id: number], string>
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export type MethodCache<This, Args extends ReadonlyArray<unknown>, A> = MethodCacheControls<This, Args, A>
 
 /**
  * The cache controls of a method decorated with `cachedMethod`: `cacheInfo()` and the rest,

@@ -536,3 +536,75 @@ describe("Stores: the layer", () => {
       yield* eventually(() => state.runs === 3)
     }))
 })
+
+describe("9. Stats: counters only rise", () => {
+  /** Every `request_cache_*` counter of a namespace, as an exporter would scrape them. */
+  const scrape = (namespace: string) =>
+    Effect.sync(() => {
+      const counters: Record<string, number> = {}
+      for (const { metricKey, metricState } of Metric.unsafeSnapshot()) {
+        if (!metricKey.name.startsWith("request_cache_") || !("count" in metricState)) continue
+        if (!metricKey.tags.some((tag) => tag.key === "namespace" && tag.value === namespace)) continue
+        counters[metricKey.name] = Number(metricState.count)
+      }
+      return counters
+    })
+
+  it.scoped("after every step of an L2 read (store read, lookup, write, another process's hit), no counter falls", () =>
+    Effect.gen(function*() {
+      const memory = yield* CacheStore.makeMemory
+      // A store whose reads wait at a gate, so the test can scrape in the middle of one.
+      let gate: Deferred.Deferred<void> | undefined
+      const store: CacheStore.Service = {
+        ...memory,
+        get: (namespace, key) =>
+          Effect.suspend(() => gate === undefined ? Effect.void : Deferred.await(gate)).pipe(
+            Effect.zipRight(memory.get(namespace, key))
+          )
+      }
+      const a = yield* process(store)
+      const b = yield* process(store)
+      const { get, state } = usersFunction(fresh("rising"))
+      const seen: Array<Record<string, number>> = []
+      const step = (what: string) =>
+        Effect.gen(function*() {
+          const now = yield* scrape(get.namespace)
+          const before = seen[seen.length - 1] ?? {}
+          for (const [name, count] of Object.entries(before)) {
+            expect(now[name] ?? 0, `${name} after ${what}`).toBeGreaterThanOrEqual(count)
+          }
+          seen.push(now)
+        })
+      yield* step("start")
+      // Process a: an L2 miss. The read waits at the gate...
+      gate = yield* Deferred.make<void>()
+      const first = yield* Effect.fork(get(1).pipe(inside(a)))
+      yield* Effect.yieldNow()
+      yield* step("a's store read started")
+      const joined = yield* Effect.fork(get(1).pipe(inside(a)))
+      yield* Effect.yieldNow()
+      yield* step("a second caller joined a's flight")
+      yield* Deferred.succeed(gate, undefined)
+      gate = undefined
+      yield* Fiber.join(first)
+      yield* Fiber.join(joined)
+      yield* step("a's lookup ran and wrote the store")
+      // Process b: an L2 hit, read at the gate too.
+      gate = yield* Deferred.make<void>()
+      const second = yield* Effect.fork(get(1).pipe(inside(b)))
+      yield* Effect.yieldNow()
+      yield* step("b's store read started")
+      yield* Deferred.succeed(gate, undefined)
+      gate = undefined
+      yield* Fiber.join(second)
+      yield* step("b was served by the store")
+      yield* get(1).pipe(inside(b))
+      yield* step("b's L1 hit")
+      expect(state.runs).toBe(1)
+      const last = seen[seen.length - 1]!
+      expect(last["request_cache_misses"]).toBe(1)
+      expect(last["request_cache_loads"]).toBe(1)
+      expect(last["request_cache_coalesced"]).toBe(1)
+      expect(last["request_cache_hits"]).toBe(2)
+    }))
+})

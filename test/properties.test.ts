@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as fc from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
@@ -379,16 +380,19 @@ type FlightCommand =
   | { readonly _tag: "Call"; readonly key: number }
   | { readonly _tag: "Release"; readonly pick: number }
   | { readonly _tag: "Invalidate"; readonly key: number }
+  | { readonly _tag: "Interrupt"; readonly pick: number }
   | { readonly _tag: "Yield" }
 
 interface ModelFlight {
   /** The lookup run that serves it (its index in the registry of runs). */
   readonly run: number
   readonly key: number
-  /** Callers (by index) that wait for it. */
+  /** Callers (by index) that wait for it; an interrupted caller leaves. */
   readonly callers: Array<number>
   detached: boolean
   settled: boolean
+  /** Its last caller left before it completed: its lookup is interrupted, its entry removed. */
+  abandoned: boolean
 }
 
 type KeyState =
@@ -438,30 +442,33 @@ describe("1. Single flight", () => {
     { arbitrary: fc.integer({ min: 0, max: 4 }).map((key) => ({ _tag: "Call", key }) as const), weight: 6 },
     { arbitrary: fc.nat(100).map((pick) => ({ _tag: "Release", pick }) as const), weight: 3 },
     { arbitrary: fc.integer({ min: 0, max: 4 }).map((key) => ({ _tag: "Invalidate", key }) as const), weight: 2 },
+    { arbitrary: fc.nat(100).map((pick) => ({ _tag: "Interrupt", pick }) as const), weight: 2 },
     { arbitrary: fc.constant({ _tag: "Yield" } as const), weight: 1 }
   )
 
   it.effect.prop(
-    "random interleavings of concurrent callers over M keys: one lookup per key per flight",
+    "random interleavings of concurrent callers over M keys, with interruptions: one lookup per key per flight; the last caller to leave stops it",
     { keys: fc.integer({ min: 1, max: 4 }), commands: fc.array(flightCommand, { minLength: 1, maxLength: 60 }) },
     ({ commands, keys }) =>
       Effect.gen(function*() {
         const registry: Array<{ readonly key: number; readonly deferred: Deferred.Deferred<number> }> = []
         const runsByKey = new Map<number, number>()
+        /** The runs whose lookup was interrupted. */
+        const stopped = new Set<number>()
         const getP = RequestCache.cached({
           name: "p",
           lookup: (k: number) =>
             Effect.flatMap(Deferred.make<number>(), (deferred) => {
-              registry.push({ key: k, deferred })
+              const run = registry.push({ key: k, deferred }) - 1
               runsByKey.set(k, (runsByKey.get(k) ?? 0) + 1)
-              return Deferred.await(deferred)
+              return Deferred.await(deferred).pipe(Effect.onInterrupt(() => Effect.sync(() => stopped.add(run))))
             })
         })
 
         // The model
         const state = new Map<number, KeyState>()
         const flights: Array<ModelFlight> = []
-        const expected: Array<number | ModelFlight> = []
+        const expected: Array<number | ModelFlight | "interrupted"> = []
         const modelRuns = new Map<number, number>()
         let hits = 0
         let misses = 0
@@ -489,7 +496,9 @@ describe("1. Single flight", () => {
 
         for (const command of commands) {
           const key = "key" in command ? command.key % keys : 0
-          trail.push(command._tag === "Release" ? `Release(${command.pick})` : `${command._tag}(${key})`)
+          trail.push(
+            "pick" in command ? `${command._tag}(${command.pick})` : `${command._tag}(${key})`
+          )
           const at = `after ${trail.join(", ")}`
           switch (command._tag) {
             case "Call": {
@@ -502,7 +511,8 @@ describe("1. Single flight", () => {
                   key,
                   callers: [index],
                   detached: false,
-                  settled: false
+                  settled: false,
+                  abandoned: false
                 }
                 flights.push(flight)
                 modelRuns.set(key, (modelRuns.get(key) ?? 0) + 1)
@@ -536,6 +546,28 @@ describe("1. Single flight", () => {
               expect(yield* getP.invalidate(key), at).toBe(current !== undefined)
               break
             }
+            case "Interrupt": {
+              // A caller still waiting for its flight leaves; the last to leave a flight stops it.
+              const waiting = flights.flatMap((flight) =>
+                flight.settled ? [] : flight.callers.map((caller) => ({ flight, caller }))
+              )
+              if (waiting.length === 0) break
+              const { caller, flight } = waiting[command.pick % waiting.length]!
+              flight.callers.splice(flight.callers.indexOf(caller), 1)
+              expected[caller] = "interrupted"
+              if (flight.callers.length === 0) {
+                flight.settled = true
+                flight.abandoned = true
+                const current = state.get(flight.key)
+                if (current?._tag === "Pending" && current.flight === flight) state.delete(flight.key)
+              }
+              yield* Fiber.interrupt(callers[caller]!)
+              if (flight.abandoned) {
+                yield* waitUntil(`the lookup of run ${flight.run} was interrupted`, () =>
+                  Effect.succeed(stopped.has(flight.run)))
+              }
+              break
+            }
             case "Yield": {
               yield* Effect.yieldNow()
               break
@@ -556,6 +588,13 @@ describe("1. Single flight", () => {
           ).toStrictEqual({ hits, misses, coalesced, loads, invalidations, evictions: 0, size: state.size })
           expect(runsByKey, at).toStrictEqual(modelRuns)
           expect(registry.length, at).toBe(flights.length)
+          expect(stopped, at).toStrictEqual(
+            new Set(
+              flights.filter((f) =>
+                f.abandoned
+              ).map((f) => f.run)
+            )
+          )
           for (const [k, s] of state) {
             expect(yield* getP.peek(k), at).toStrictEqual(
               s._tag === "Value" ? Option.some(s.value) : Option.none()
@@ -566,9 +605,13 @@ describe("1. Single flight", () => {
         for (const flight of flights) {
           if (!flight.settled) yield* release(flight)
         }
-        const values = yield* Effect.forEach(callers, Fiber.join)
+        const values = yield* Effect.forEach(callers, (caller) =>
+          Effect.map(
+            Fiber.await(caller),
+            (exit) => Exit.isSuccess(exit) ? exit.value : Exit.isInterrupted(exit) ? "interrupted" : exit
+          ))
         expect(values, `after ${trail.join(", ")}`).toStrictEqual(
-          expected.map((e) => typeof e === "number" ? e : loaded(e.key, e.run))
+          expected.map((e) => typeof e === "number" || typeof e === "string" ? e : loaded(e.key, e.run))
         )
         expect(runsByKey).toStrictEqual(modelRuns)
       }).pipe(Effect.provide(RequestCache.layer({ capacity: 8 }))),

@@ -31,7 +31,10 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
         const id = slot(namespace, key)
         const held = entries.get(id)
         if (live(held, now)) return Option.some(held.value)
-        if (held !== undefined) entries.delete(id)
+        if (held !== undefined) {
+          entries.delete(id)
+          namespaces.get(namespace)?.delete(id)
+        }
         return Option.none()
       }),
     set: (namespace, key, value, timeToLive) =>

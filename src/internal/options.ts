@@ -59,10 +59,14 @@ const show = (u: unknown): string => {
 
 const fail = (option: string, reason: string) => Either.left(new CachePolicyError({ option, reason }))
 
-const millis = (
+/**
+ * A duration option in milliseconds: any `DurationInput`, never negative or NaN; `zero` and
+ * `infinity` say whether 0 and `Infinity` are allowed. The one duration check of every layer.
+ */
+export const durationOption = (
   option: string,
   input: unknown,
-  allowInfinity: boolean
+  allow: { readonly zero: boolean; readonly infinity: boolean }
 ): Either.Either<number, CachePolicyError> => {
   const decoded = typeof input === "number" && Number.isNaN(input) ? Option.none() : Duration.decodeUnknown(input)
   if (Option.isNone(decoded)) {
@@ -71,8 +75,26 @@ const millis = (
   // Effect clamps negative durations to zero; a negative option is a mistake worth naming.
   if (isNegative(input)) return fail(option, `expected a duration of zero or more, got ${show(input)}`)
   const ms = Duration.toMillis(decoded.value)
-  if (!allowInfinity && ms === Infinity) return fail(option, "must be finite")
+  if (!allow.infinity && ms === Infinity) return fail(option, "must be finite")
+  if (!allow.zero && ms === 0) return fail(option, "must be more than zero")
   return Either.right(ms)
+}
+
+const millis = (option: string, input: unknown, allowInfinity: boolean): Either.Either<number, CachePolicyError> =>
+  durationOption(option, input, { zero: true, infinity: allowInfinity })
+
+/** A capacity option: a positive integer (at most 2^31 - 1, the slot arrays' index) or `Infinity`. */
+export const capacityOption = (option: string, capacity: unknown): Either.Either<number, CachePolicyError> => {
+  if (
+    typeof capacity !== "number" ||
+    !(capacity === Infinity || (Number.isSafeInteger(capacity) && capacity >= 1))
+  ) {
+    return fail(option, `expected a positive integer or Infinity, got ${show(capacity)}`)
+  }
+  if (capacity !== Infinity && capacity > 0x7fff_ffff) {
+    return fail(option, `at most ${0x7fff_ffff} entries (or Infinity), got ${capacity}`)
+  }
+  return Either.right(capacity)
 }
 
 const isNegative = (input: unknown): boolean =>
@@ -101,16 +123,8 @@ export const resolve = (
       if (value !== undefined) merged[name] = value
     }
   }
-  const capacity = merged.capacity ?? defaults.capacity
-  if (
-    typeof capacity !== "number" ||
-    !(capacity === Infinity || (Number.isSafeInteger(capacity) && capacity >= 1))
-  ) {
-    return fail("capacity", `expected a positive integer or Infinity, got ${show(capacity)}`)
-  }
-  if (capacity !== Infinity && capacity > 0x7fff_ffff) {
-    return fail("capacity", `at most ${0x7fff_ffff} entries (or Infinity), got ${capacity}`)
-  }
+  const capacity = capacityOption("capacity", merged.capacity ?? defaults.capacity)
+  if (Either.isLeft(capacity)) return Either.left(capacity.left)
   const timeToLive = millis("timeToLive", merged.timeToLive ?? defaults.timeToLive, true)
   if (Either.isLeft(timeToLive)) return Either.left(timeToLive.left)
   const jitter = millis("jitter", merged.jitter ?? defaults.jitter, false)
@@ -124,7 +138,7 @@ export const resolve = (
     return fail("cacheErrors", `expected a boolean or a predicate on the error, got ${show(cacheErrors)}`)
   }
   return Either.right({
-    capacity,
+    capacity: capacity.right,
     timeToLive: timeToLive.right,
     jitter: jitter.right,
     staleWhileRevalidate: swr.right,

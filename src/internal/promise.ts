@@ -7,15 +7,7 @@ import * as RuntimeFlags from "effect/RuntimeFlags"
 import * as Scope from "effect/Scope"
 import type * as CachePolicy from "../CachePolicy.js"
 import type { CacheStats } from "../CacheStats.js"
-import type {
-  AlruCached,
-  AlruOptions,
-  CacheControls,
-  CacheInfo,
-  CacheParameters,
-  MethodCache,
-  MethodCacheControls
-} from "../Promise.js"
+import type { AlruCached, AlruOptions, CacheControls, CacheInfo, CacheParameters, MethodCache } from "../Promise.js"
 import type { RequestCache } from "../RequestCache.js"
 import { argumentsKey, type MapKey, toMapKey } from "./cacheKey.js"
 import { CacheClosedError } from "./errors.js"
@@ -257,7 +249,7 @@ export const alruCache = <Args extends Array<unknown>, R>(
 ): AlruCached<Args, Awaited<R>> => {
   if (typeof fn !== "function") throw new CacheOptionError("fn", "expected the async function to cache")
   const keyFn = options?.key
-  const keyOf = keyFn === undefined || typeof keyFn !== "function"
+  const keyOf = keyFn === undefined
     ? defaultKey
     : (args: ReadonlyArray<unknown>) => toMapKey(keyFn(...(args as Args)), "key")
   const name = options?.name ?? (fn.name.length > 0 ? fn.name : "alruCache")
@@ -295,7 +287,7 @@ const keyTags: Record<string, string> = {
 const instanceKey = (id: number, key: MapKey): string => `${id}|${keyTags[typeof key]}${String(key)}`
 
 /** The controls of each decorated method, found by the method. */
-const methodCaches = new WeakMap<object, MethodCacheControls<object, ReadonlyArray<unknown>, unknown>>()
+const methodCaches = new WeakMap<object, MethodCache<object, ReadonlyArray<unknown>, unknown>>()
 
 /** @internal */
 export const cachedMethod = (options?: AlruOptions<Array<never>>) => {
@@ -344,7 +336,7 @@ export const cachedMethod = (options?: AlruOptions<Array<never>>) => {
       }
       return callMethod(this, args, key) as Promise<R>
     }
-    methodCaches.set(replacement, controls as unknown as MethodCacheControls<object, ReadonlyArray<unknown>, unknown>)
+    methodCaches.set(replacement, controls as unknown as MethodCache<object, ReadonlyArray<unknown>, unknown>)
     return replacement
   }
 }

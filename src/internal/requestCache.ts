@@ -1,7 +1,6 @@
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -21,7 +20,14 @@ import { OwnExpiry } from "./expiry.js"
 import { lookupEffect } from "./flight.js"
 import { MemoryNamespace } from "./memoryNamespace.js"
 import { type CacheRuntime, type InternalNamespace, toInternal } from "./namespace.js"
-import { CachePolicyError, resolve, type ResolvedPolicy, samePolicy } from "./options.js"
+import {
+  CachePolicyError,
+  capacityOption,
+  durationOption,
+  resolve,
+  type ResolvedPolicy,
+  samePolicy
+} from "./options.js"
 import * as stats from "./stats.js"
 import { StoreNamespace } from "./storeNamespace.js"
 
@@ -170,40 +176,30 @@ export const layerConfig = (
 
 const storeDefaults = { l1Capacity: 1_000, l1TimeToLive: 5_000, lockTimeout: 5_000 } as const
 
-const storeOptionError = (option: string, reason: string) => new CachePolicyError({ option, reason })
-
-const storeMillis = (option: string, input: unknown, fallback: number, allowInfinity: boolean) => {
-  if (input === undefined) return Effect.succeed(fallback)
-  const resolved = resolve(undefined, { timeToLive: input as Duration.DurationInput })
-  if (Either.isLeft(resolved)) return Effect.fail(storeOptionError(option, resolved.left.reason))
-  const ms = resolved.right.timeToLive
-  if (ms === 0) return Effect.fail(storeOptionError(option, "must be more than zero"))
-  if (!allowInfinity && ms === Infinity) return Effect.fail(storeOptionError(option, "must be finite"))
-  return Effect.succeed(ms)
-}
-
 /** Splits the store's own options from the policy's and validates them. */
 const resolveStoreOptions = (options: RequestCache.StoreOptions | undefined) =>
   Effect.gen(function*() {
     const { l1, lockTimeout, ...policy } = options ?? {}
     if (l1 !== undefined && (typeof l1 !== "object" || l1 === null)) {
-      return yield* Effect.fail(storeOptionError("l1", "expected an object with capacity and timeToLive"))
+      return yield* new CachePolicyError({ option: "l1", reason: "expected an object with capacity and timeToLive" })
     }
     for (const name of Object.keys(l1 ?? {})) {
       if (name !== "capacity" && name !== "timeToLive") {
-        return yield* Effect.fail(
-          storeOptionError(`l1.${name}`, "unknown option; the options are capacity, timeToLive")
-        )
+        return yield* new CachePolicyError({
+          option: `l1.${name}`,
+          reason: "unknown option; the options are capacity, timeToLive"
+        })
       }
     }
-    const l1Capacity = l1?.capacity ?? storeDefaults.l1Capacity
-    const capacity = resolve(undefined, { capacity: l1Capacity })
-    if (Either.isLeft(capacity)) return yield* Effect.fail(storeOptionError("l1.capacity", capacity.left.reason))
     return {
       policy: policy as CachePolicy.Options<never>,
-      l1Capacity,
-      l1TimeToLive: yield* storeMillis("l1.timeToLive", l1?.timeToLive, storeDefaults.l1TimeToLive, true),
-      lockTimeout: yield* storeMillis("lockTimeout", lockTimeout, storeDefaults.lockTimeout, false)
+      l1Capacity: yield* capacityOption("l1.capacity", l1?.capacity ?? storeDefaults.l1Capacity),
+      l1TimeToLive: l1?.timeToLive === undefined
+        ? storeDefaults.l1TimeToLive
+        : yield* durationOption("l1.timeToLive", l1.timeToLive, { zero: false, infinity: true }),
+      lockTimeout: lockTimeout === undefined
+        ? storeDefaults.lockTimeout
+        : yield* durationOption("lockTimeout", lockTimeout, { zero: false, infinity: false })
     }
   })
 

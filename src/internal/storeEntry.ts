@@ -44,8 +44,6 @@ export interface EntryCodec {
   ) => Either.Either<string, string>
   /** The entry of an envelope; `Left` with the reason when it does not decode. */
   readonly decode: (entry: string) => Either.Either<StoredEntry, string>
-  /** Whether typed failures can be stored at all (the namespace gave a `failure` schema). */
-  readonly storesFailures: boolean
 }
 
 const time = (ms: number): number | null => ms === Infinity ? null : ms
@@ -69,7 +67,6 @@ export const makeCodec = (schema: EntrySchema): EntryCodec => {
   const encodeError = schema.failure === undefined ? undefined : Schema.encodeEither(schema.failure)
   const decodeError = schema.failure === undefined ? undefined : Schema.decodeUnknownEither(schema.failure)
   return {
-    storesFailures: encodeError !== undefined,
     encode: (exit, freshUntil, staleUntil) => {
       if (exit._tag === "Success") {
         const encoded = encodeValue(exit.value)
