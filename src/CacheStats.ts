@@ -6,8 +6,8 @@
 import * as internal from "./internal/stats.js"
 
 /**
- * A snapshot of a cache's counters. Counters only grow; `size` and `capacity` are read at the
- * moment of the snapshot. Subtract two snapshots with {@link minus} to get the counts of a window.
+ * A snapshot of a cache's counters. Counters only grow; `size`, `capacity` and `weight` are read
+ * at the moment of the snapshot. Subtract two snapshots with {@link minus} to get the counts of a window.
  *
  * - `hits`: fresh values (or cached failures) served without a lookup.
  * - `staleHits`: stale values served inside the stale-while-revalidate window.
@@ -16,13 +16,16 @@ import * as internal from "./internal/stats.js"
  * - `loads` / `loadFailures`: blocking lookups that ran to completion / of those, the failed ones
  *   (typed failure or defect; interrupted lookups count in neither).
  * - `refreshes` / `refreshFailures`: background or explicit refreshes that succeeded / failed.
- * - `evictions`: entries removed to make room (least recently used first).
+ * - `batches`: calls of a batch lookup (`cachedBatch`, `cachedRequest`), each for many keys.
+ * - `evictions`: entries removed to make room (by the eviction policy, for the capacity or the
+ *   weight bound), and values heavier than the whole weight bound, never kept.
  * - `expirations`: entries found past their time to live (and stale window) and dropped.
  * - `invalidations`: entries removed by `invalidate` / `invalidateAll` (with a store, also the
  *   first-tier entries dropped because another process changed or invalidated them).
  * - `storeErrors`: store commands that failed (down, slow, an entry that does not decode); the
  *   cache served from memory or ran the lookup instead. Always 0 without a store.
  * - `size`, `capacity`: entries held now (pending lookups included) and the bound.
+ * - `weight`: the total weight of the entries held now, by the policy's `weigher` (0 without one).
  *
  * @example
  * ```ts
@@ -47,12 +50,14 @@ export interface CacheStats {
   readonly loadFailures: number
   readonly refreshes: number
   readonly refreshFailures: number
+  readonly batches: number
   readonly evictions: number
   readonly expirations: number
   readonly invalidations: number
   readonly storeErrors: number
   readonly size: number
   readonly capacity: number
+  readonly weight: number
   /**
    * The share of callers served without a lookup of their own:
    * `(hits + staleHits + coalesced) / (hits + staleHits + coalesced + misses)`; 0 before any call.

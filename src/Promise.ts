@@ -20,11 +20,14 @@ import * as internal from "./internal/promise.js"
  * | option | default | meaning |
  * | --- | --- | --- |
  * | `maxsize` | 128 | entries kept, least recently used evicted first; `Infinity`: unbounded |
+ * | `eviction` | `"lru"` | `"w-tinylfu"`: admission by frequency (Caffeine's Window TinyLFU) |
  * | `ttl` | never | how long a value is fresh |
  * | `jitter` | 0 | each entry lives `ttl` + uniform random [0, `jitter`] |
  * | `swr` | 0 | after `ttl`, how long the stale value is served while one refresh runs; `true`: forever |
  * | `cacheErrors` | `false` | cache rejections: `true`, or a predicate on the error |
  * | `errorTtl` | `ttl` | how long a cached rejection is kept |
+ * | `maxWeight` | none | a bound on the total weight of the entries (with `weigher`) |
+ * | `weigher` | none | an entry's weight: `(value, key) => number`, e.g. `CacheWeigher.estimateBytes` |
  * | `key` | all arguments | the key from the arguments (to leave out a request id or a timeout) |
  * | `name` | the function's name | the label of its stats and metrics |
  *
@@ -45,11 +48,14 @@ import * as internal from "./internal/promise.js"
  */
 export interface AlruOptions<Args extends ReadonlyArray<unknown>> {
   readonly maxsize?: number | undefined
+  readonly eviction?: "lru" | "w-tinylfu" | undefined
   readonly ttl?: Duration.DurationInput | undefined
   readonly jitter?: Duration.DurationInput | undefined
   readonly swr?: Duration.DurationInput | boolean | undefined
   readonly cacheErrors?: boolean | ((error: unknown) => boolean) | undefined
   readonly errorTtl?: Duration.DurationInput | undefined
+  readonly maxWeight?: number | undefined
+  readonly weigher?: ((value: unknown, key: unknown) => number) | undefined
   readonly key?: ((...args: Args) => unknown) | undefined
   readonly name?: string | undefined
 }
@@ -98,6 +104,8 @@ export interface CacheParameters {
   readonly swr: number
   readonly cacheErrors: boolean | ((error: unknown) => boolean)
   readonly errorTtl: number
+  readonly eviction: "lru" | "w-tinylfu"
+  readonly maxWeight: number
   readonly closed: boolean
 }
 

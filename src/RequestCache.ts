@@ -633,7 +633,7 @@ export declare namespace RequestCache {
     /** The key of a call; default: all the arguments. Return a part of them to ignore the rest. */
     readonly key?: ((...args: Args) => unknown) | undefined
     /** This namespace's policy, on top of the layer's (its own capacity, time to live...). */
-    readonly policy?: CachePolicy.Options<E> | undefined
+    readonly policy?: CachePolicy.Options<E, A> | undefined
     /**
      * How values and typed failures are encoded for a store (`RequestCache.layerStore`). Without
      * it this namespace stays in memory.

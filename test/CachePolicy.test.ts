@@ -48,9 +48,15 @@ describe("CachePolicy", () => {
     expect(error({ timeToLive: "-5 seconds" }).reason).toContain("zero or more")
     expect(error({ jitter: Infinity }).reason).toBe("must be finite")
     expect(error({ errorTimeToLive: "tomorrow" }).reason).toContain("\"tomorrow\"")
+    expect(error({ eviction: "lfu" }).message).toBe(
+      "Invalid cache option \"eviction\": expected \"lru\" or \"w-tinylfu\", got \"lfu\""
+    )
+    expect(error({ maxWeight: 100 }).reason).toContain("needs a weigher")
+    expect(error({ maxWeight: 0, weigher: () => 1 }).reason).toContain("positive number")
+    expect(error({ weigher: 3 }).option).toBe("weigher")
     expect(error({ cacheErrors: 1 }).option).toBe("cacheErrors")
     expect(error({ maxsize: 5 }).message).toBe(
-      "Invalid cache option \"maxsize\": unknown option; the options are capacity, timeToLive, jitter, staleWhileRevalidate, cacheErrors, errorTimeToLive"
+      "Invalid cache option \"maxsize\": unknown option; the options are capacity, eviction, timeToLive, jitter, staleWhileRevalidate, cacheErrors, errorTimeToLive, maxWeight, weigher"
     )
   })
 

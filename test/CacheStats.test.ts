@@ -26,7 +26,7 @@ describe("CacheStats", () => {
 
   it("formats an aligned table", () => {
     const table = CacheStats.format(CacheStats.make({ hits: 3, misses: 1, capacity: 10 }))
-    expect(table.split("\n")).toHaveLength(15)
+    expect(table.split("\n")).toHaveLength(17)
     expect(table).toContain("hits             3")
     expect(table).toContain("hitRate          75.00 %")
   })

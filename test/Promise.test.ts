@@ -295,6 +295,8 @@ describe("alruCache: invalidation, set, clear", () => {
       swr: 30_000,
       cacheErrors: expect.any(Function),
       errorTtl: 60_000,
+      eviction: "lru",
+      maxWeight: Infinity,
       closed: false
     })
   })

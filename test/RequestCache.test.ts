@@ -7,6 +7,7 @@ import {
   Deferred,
   Effect,
   Exit,
+  FastCheck as fc,
   Fiber,
   Layer,
   Metric,
@@ -257,6 +258,67 @@ describe("3. Success and expiry", () => {
       yield* TestClock.adjust("59 seconds")
       expect(yield* get(1)).toBe(1)
     }).pipe(Effect.provide(RequestCache.layer({ timeToLive: "1 minute" }))))
+})
+
+describe("3b. Time to live as a function of the lookup's Exit", () => {
+  class Missing extends Data.TaggedError("Missing")<{ readonly id: number }> {}
+
+  it.effect("a \"not found\" lives 10 seconds and a user 5 minutes", () =>
+    Effect.gen(function*() {
+      let runs = 0
+      const get = RequestCache.cached({
+        name: "ttl-of-exit",
+        lookup: (id: number) =>
+          Effect.suspend(() => (runs++, id < 0 ? Effect.fail(new Missing({ id })) : Effect.succeed({ id }))),
+        policy: {
+          cacheErrors: true,
+          timeToLive: (exit) => Exit.isSuccess(exit) ? "5 minutes" : "10 seconds"
+        }
+      })
+      yield* get(1)
+      yield* Effect.flip(get(-1))
+      yield* TestClock.adjust("9 seconds")
+      yield* get(1)
+      yield* Effect.flip(get(-1))
+      expect(runs).toBe(2)
+      yield* TestClock.adjust("2 seconds")
+      expect((yield* Effect.flip(get(-1))).id).toBe(-1)
+      expect(runs).toBe(3) // the failure expired after 10 seconds
+      yield* TestClock.adjust("4 minutes")
+      yield* get(1)
+      expect(runs).toBe(3)
+      yield* TestClock.adjust("1 minute")
+      yield* get(1)
+      expect(runs).toBe(4) // the value after 5 minutes
+    }).pipe(Effect.provide(RequestCache.layer())))
+
+  it.effect("errorTimeToLive, when given, wins over the function for failures", () =>
+    Effect.gen(function*() {
+      let runs = 0
+      const get = RequestCache.cached({
+        name: "ttl-of-exit-error",
+        lookup: (id: number) => Effect.suspend(() => (runs++, Effect.fail(new Missing({ id })))),
+        policy: { cacheErrors: true, timeToLive: () => "1 hour", errorTimeToLive: "1 second" }
+      })
+      yield* Effect.flip(get(1))
+      yield* TestClock.adjust("1 second")
+      yield* Effect.flip(get(1))
+      expect(runs).toBe(2)
+    }).pipe(Effect.provide(RequestCache.layer())))
+
+  it.effect("a function that answers no duration: its callers get a CachePolicyError defect naming it, nothing is kept", () =>
+    Effect.gen(function*() {
+      const get = RequestCache.cached({
+        name: "ttl-of-exit-bad",
+        lookup: (id: number) => Effect.succeed(id),
+        policy: { timeToLive: () => "soon" as never }
+      })
+      const exit = yield* Effect.exit(get(1))
+      expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain(
+        `Invalid cache option "timeToLive": the function answered`
+      )
+      expect((yield* get.stats).size).toBe(0)
+    }).pipe(Effect.provide(RequestCache.layer())))
 })
 
 describe("4. Typed failures", () => {
@@ -537,6 +599,103 @@ describe("6. LRU", () => {
       yield* get(3) // evicts 1 despite the peek
       expect(yield* get.peek(1)).toEqual(Option.none())
     }).pipe(Effect.provide(RequestCache.layer({ capacity: 2 }))))
+})
+
+describe("6b. Weight: a bound by weight beside the capacity", () => {
+  const sized = (name: string, maxWeight: number, capacity = 100) =>
+    RequestCache.cached({
+      name,
+      lookup: (text: string) => Effect.succeed(text),
+      policy: { capacity, maxWeight, weigher: (value) => value.length }
+    })
+
+  it.effect("eviction keeps the total weight at or below maxWeight, least recent first", () =>
+    Effect.gen(function*() {
+      const get = sized("weight-evict", 10)
+      yield* get("aaaa") // 4
+      yield* get("bbbb") // 8
+      yield* get("aaaa") // recency: bbbb, aaaa
+      yield* get("ccc") // 11 > 10: bbbb goes
+      const stats = yield* get.stats
+      expect(stats.weight).toBe(7)
+      expect(stats.evictions).toBe(1)
+      expect(yield* get.peek("bbbb")).toStrictEqual(Option.none())
+      expect(yield* get.peek("aaaa")).toStrictEqual(Option.some("aaaa"))
+    }).pipe(Effect.provide(RequestCache.layer())))
+
+  it.effect("a value heavier than maxWeight reaches its callers but is not kept (counted as an eviction)", () =>
+    Effect.gen(function*() {
+      const get = sized("weight-heavy", 5)
+      yield* get("ab")
+      expect(yield* get("abcdefgh")).toBe("abcdefgh")
+      const stats = yield* get.stats
+      expect([stats.size, stats.weight, stats.evictions]).toStrictEqual([1, 2, 1])
+      expect(yield* get.peek("ab")).toStrictEqual(Option.some("ab"))
+    }).pipe(Effect.provide(RequestCache.layer())))
+
+  it.effect("the capacity still bounds the count; invalidation and set keep the weight exact", () =>
+    Effect.gen(function*() {
+      const get = sized("weight-count", 1_000, 2)
+      yield* get("a")
+      yield* get("bb")
+      yield* get("ccc")
+      expect(yield* get.stats).toMatchObject({ size: 2, weight: 5, evictions: 1 })
+      yield* get.invalidate("bb")
+      expect((yield* get.stats).weight).toBe(3)
+      yield* get.set("ccc", "ccccc")
+      expect((yield* get.stats).weight).toBe(5)
+      yield* get.invalidateAll
+      expect((yield* get.stats).weight).toBe(0)
+    }).pipe(Effect.provide(RequestCache.layer())))
+
+  it.effect("a weigher that throws or answers no weight: a CachePolicyError defect naming weigher", () =>
+    Effect.gen(function*() {
+      const get = RequestCache.cached({
+        name: "weight-bad",
+        lookup: (n: number) => Effect.succeed(n),
+        policy: { weigher: (n) => n < 0 ? -1 : n }
+      })
+      expect(yield* get(3)).toBe(3)
+      const exit = yield* Effect.exit(get(-1))
+      expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain(`Invalid cache option "weigher"`)
+      expect(yield* get.stats).toMatchObject({ size: 1, weight: 3 })
+    }).pipe(Effect.provide(RequestCache.layer())))
+
+  it.effect.prop(
+    "against a model: after random gets, sets and invalidations, weight = the sum of what is held, within both bounds",
+    {
+      ops: fc.array(
+        fc.tuple(fc.constantFrom("get", "set", "invalidate"), fc.integer({ min: 0, max: 12 }), fc.nat(9)),
+        { maxLength: 80 }
+      )
+    },
+    ({ ops }) =>
+      Effect.gen(function*() {
+        const weightOf = (key: number, version: number) => ((key * 7 + version) % 6) + 1
+        const get = RequestCache.cached({
+          name: `weight-prop`,
+          lookup: (key: number) => Effect.succeed({ key, weight: weightOf(key, 0) }),
+          policy: { capacity: 6, maxWeight: 15, weigher: (value) => value.weight }
+        })
+        const held = new Map<number, number>()
+        for (const [op, key, version] of ops) {
+          if (op === "get") yield* get(key)
+          else if (op === "set") yield* get.set(key, { key, weight: weightOf(key, version) })
+          else yield* get.invalidate(key)
+          const stats = yield* get.stats
+          expect(stats.size).toBeLessThanOrEqual(6)
+          expect(stats.weight).toBeLessThanOrEqual(15)
+          held.clear()
+          for (let k = 0; k <= 12; k++) {
+            const value = yield* get.peek(k)
+            if (Option.isSome(value)) held.set(k, value.value.weight)
+          }
+          expect(held.size).toBe(stats.size)
+          expect(stats.weight).toBe([...held.values()].reduce((a, b) => a + b, 0))
+        }
+      }).pipe(Effect.provide(RequestCache.layer())),
+    { fastCheck: { numRuns: 200 } }
+  )
 })
 
 describe("7. Invalidation", () => {

@@ -18,6 +18,7 @@ export class NamespaceCounters {
   loadFailures = 0
   refreshes = 0
   refreshFailures = 0
+  batches = 0
   evictions = 0
   expirations = 0
   invalidations = 0
@@ -74,6 +75,13 @@ export class NamespaceCounters {
     }
   }
 
+  /** A batch lookup was called for `keys` keys. */
+  batched(keys: number): void {
+    this.batches++
+    this.metrics.batches.update(1)
+    this.metrics.batchSize.update(keys)
+  }
+
   evicted(): void {
     this.evictions++
     this.metrics.evictions.update(1)
@@ -94,12 +102,17 @@ export class NamespaceCounters {
     this.metrics.storeErrors.update(1)
   }
 
-  /** The entries held now (a gauge, the one figure that may fall). */
+  /** The entries held now (a gauge, a figure that may fall). */
   resized(size: number): void {
     this.metrics.size.update(size)
   }
 
-  snapshot(size: number, capacity: number): CacheStats {
+  /** The total weight held now (a gauge). */
+  weighed(weight: number): void {
+    this.metrics.weight.update(weight)
+  }
+
+  snapshot(size: number, capacity: number, weight: number): CacheStats {
     return stats.make({
       hits: this.hits,
       misses: this.misses,
@@ -109,12 +122,14 @@ export class NamespaceCounters {
       loadFailures: this.loadFailures,
       refreshes: this.refreshes,
       refreshFailures: this.refreshFailures,
+      batches: this.batches,
       evictions: this.evictions,
       expirations: this.expirations,
       invalidations: this.invalidations,
       storeErrors: this.storeErrors,
       size,
-      capacity
+      capacity,
+      weight
     })
   }
 }

@@ -1,5 +1,5 @@
 import type * as Exit from "effect/Exit"
-import { cachesError, type ResolvedPolicy } from "./options.js"
+import { cachesError, type ResolvedPolicy, timeToLiveOf } from "./options.js"
 
 type AnyExit = Exit.Exit<unknown, unknown>
 
@@ -41,9 +41,11 @@ export const expiresAt = (now: number, timeToLive: number, draw: number, jitter:
  * How long the policy keeps a lookup's result, in milliseconds, or `undefined` if it keeps none:
  * a value for `timeToLive`; a typed failure that `cacheErrors` caches for `errorTimeToLive` (never
  * from a refresh: a failed refresh keeps the stale value); a defect or an interruption never.
+ * Throws the `CachePolicyError` of a `timeToLive` function that answers no duration.
  */
 export const retention = (policy: ResolvedPolicy, exit: AnyExit, refresh: boolean): number | undefined => {
-  if (exit._tag === "Success") return policy.timeToLive
-  if (refresh || exit.cause._tag !== "Fail" || !cachesError(policy, exit.cause.error)) return undefined
-  return policy.errorTimeToLive
+  if (exit._tag === "Failure" && (refresh || exit.cause._tag !== "Fail" || !cachesError(policy, exit.cause.error))) {
+    return undefined
+  }
+  return timeToLiveOf(policy, exit)
 }

@@ -15,8 +15,12 @@ type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
 
 /** Where a flight's result goes: the storage whose slot (or refresh) it is. */
 export interface FlightOwner {
-  /** Stores the flight's result where the policy says so. */
-  complete(flight: Flight, exit: AnyExit): void
+  /**
+   * Stores the flight's result where the policy says so; answers what the callers get: the
+   * result, or the defect of a policy function that failed on it (a `timeToLive` function or a
+   * weigher that throws or answers nonsense).
+   */
+  complete(flight: Flight, exit: AnyExit): AnyExit
   /** Removes the pending entry of a flight that nobody waits for any more. */
   giveUp(flight: Flight): void
 }
@@ -123,7 +127,7 @@ export class Flight {
       exit = exit.value.exit
     }
     this.exit = exit
-    this.owner.complete(this, exit)
+    this.exit = exit = this.owner.complete(this, exit)
     this.resume(exit)
   }
 

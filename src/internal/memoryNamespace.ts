@@ -16,7 +16,7 @@ import { expiresAt, retention } from "./expiry.js"
 import { childFlags, type ChildRefs, childRefs, forkDetached, forkPublic, startChild } from "./fiber.js"
 import { Flight, type FlightOwner, lookupEffect } from "./flight.js"
 import type { CacheRuntime, InternalNamespace } from "./namespace.js"
-import type { ResolvedPolicy } from "./options.js"
+import { CachePolicyError, expires, type ResolvedPolicy } from "./options.js"
 
 type Lookup = RequestCache.Lookup
 
@@ -27,6 +27,29 @@ type AnyEffect = Effect.Effect<unknown, unknown, unknown>
 /** A typed failure that the policy caches: its `Exit`, replayed to every caller. */
 export class CachedFailure {
   constructor(readonly exit: AnyExit) {}
+}
+
+const grown = (from: Float64Array, length: number): Float64Array => {
+  const to = new Float64Array(length)
+  to.set(from)
+  return to
+}
+
+/** A weigher's answer, checked: a finite weight of zero or more. */
+const weightOf = (weigher: (value: unknown, key: unknown) => number, value: unknown, key: unknown): number => {
+  let weight: unknown
+  try {
+    weight = weigher(value, key)
+  } catch (error) {
+    throw new CachePolicyError({ option: "weigher", reason: `the weigher threw: ${String(error)}` })
+  }
+  if (typeof weight !== "number" || !Number.isFinite(weight) || weight < 0) {
+    throw new CachePolicyError({
+      option: "weigher",
+      reason: `expected a finite weight of 0 or more, got ${String(weight)}`
+    })
+  }
+  return weight
 }
 
 /**
@@ -59,6 +82,10 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
   private values: Array<unknown> = []
   /** Milliseconds at which the entry stops being fresh; only once an entry can expire. */
   private expires: Float64Array | undefined
+  /** Each entry's weight, with a weigher (a pending entry weighs nothing). */
+  private weights: Float64Array | undefined
+  /** The sum of `weights`. */
+  weight = 0
   /** The slots allocated so far (the arrays grow up to the capacity). */
   private length: number
   private readonly free: Array<number> = []
@@ -91,9 +118,8 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     const length = Math.min(policy.capacity, 16)
     this.length = length
     this.eviction = new LruPolicy(length)
-    this.expires = policy.timeToLive !== Infinity || policy.errorTimeToLive !== Infinity
-      ? new Float64Array(length)
-      : undefined
+    this.expires = expires(policy) ? new Float64Array(length) : undefined
+    this.weights = policy.weigher === undefined ? undefined : new Float64Array(length)
     this.clock = runtime.clock
   }
 
@@ -369,7 +395,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
   })
 
   unsafeStats(): CacheStats {
-    return this.counters.snapshot(this.size, this.policy.capacity)
+    return this.counters.snapshot(this.size, this.policy.capacity, this.weight)
   }
 
   readonly stats: Effect.Effect<CacheStats> = Effect.sync(() => this.unsafeStats())
@@ -448,8 +474,19 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     fiber.addObserver((exit) => flight.settle(exit))
   }
 
-  complete(flight: Flight, exit: AnyExit): void {
-    if (flight.refresh) return this.completeRefresh(flight, exit)
+  complete(flight: Flight, exit: AnyExit): AnyExit {
+    try {
+      if (flight.refresh) this.completeRefresh(flight, exit)
+      else this.completeLoad(flight, exit)
+      return exit
+    } catch (error) {
+      // A policy function failed on this result: the entry is not kept, and its callers learn why.
+      if (!flight.refresh) this.giveUp(flight)
+      return Exit.die(error)
+    }
+  }
+
+  private completeLoad(flight: Flight, exit: AnyExit): void {
     if (this.countsLoads) this.counters.loaded(exit)
     if (flight.detached) return
     flight.detached = true
@@ -472,6 +509,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     this.counters.refreshed(exit)
     // A failed refresh keeps the stale value until its window ends (stale-if-error).
     if (!flight.detached && exit._tag === "Success") {
+      flight.detached = true
       const slot = this.map.get(flight.key)!
       const own = flight.own
       this.store(
@@ -479,7 +517,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
         exit.value,
         own !== undefined
           ? own.expiresAt(this.clock.unsafeCurrentTimeMillis())
-          : this.expiry(this.policy.timeToLive, flight.jitter)
+          : this.expiry(retention(this.policy, exit, true)!, flight.jitter)
       )
     }
     flight.detached = true
@@ -506,6 +544,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
   }
 
   private store(slot: number, value: unknown, expiresAt: number): void {
+    if (this.weights !== undefined && !this.weigh(slot, value)) return
     this.values[slot] = value
     if (this.promises !== undefined) this.promises[slot] = undefined
     // A namespace whose policy never expires has no expiry array until an entry needs one.
@@ -514,6 +553,33 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
       this.expires = new Float64Array(this.length).fill(Infinity)
     }
     this.expires[slot] = expiresAt
+  }
+
+  /**
+   * Gives the slot its new value's weight and evicts until the total fits `maxWeight`; answers
+   * whether the slot is still there to hold the value (a value heavier than the bound is not
+   * kept: it is evicted at once). A weigher that throws or answers no weight throws a
+   * `CachePolicyError`.
+   */
+  private weigh(slot: number, value: unknown): boolean {
+    const weights = this.weights!
+    const weight = value instanceof CachedFailure ? 0 : weightOf(this.policy.weigher!, value, this.keys[slot])
+    this.weight += weight - weights[slot]!
+    weights[slot] = weight
+    this.counters.weighed(this.weight)
+    const maxWeight = this.policy.maxWeight
+    if (weight > maxWeight) {
+      this.remove(slot)
+      this.counters.evicted()
+      return false
+    }
+    while (this.weight > maxWeight) {
+      const victim = this.eviction.victim()
+      this.remove(victim)
+      this.counters.evicted()
+      if (victim === slot) return false
+    }
+    return true
   }
 
   /** The slot for a load of a key found `MISSING` (a new one) or `EXPIRED` (its own, reused). */
@@ -548,6 +614,11 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
 
   private remove(slot: number): void {
     this.detach(slot)
+    if (this.weights !== undefined && this.weights[slot] !== 0) {
+      this.weight -= this.weights[slot]!
+      this.weights[slot] = 0
+      this.counters.weighed(this.weight)
+    }
     this.map.delete(this.keys[slot])
     this.eviction.onRemove(slot)
     this.keys[slot] = undefined
@@ -567,6 +638,11 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     this.free.length = 0
     this.unused = 0
     this.eviction.clear()
+    if (this.weights !== undefined) {
+      this.weights.fill(0)
+      this.weight = 0
+      this.counters.weighed(0)
+    }
     this.size = 0
     this.counters.resized(0)
   }
@@ -591,10 +667,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     const length = Math.min(this.policy.capacity, this.length * 2)
     this.length = length
     this.eviction.resize(length)
-    if (this.expires !== undefined) {
-      const expires = new Float64Array(length)
-      expires.set(this.expires)
-      this.expires = expires
-    }
+    if (this.expires !== undefined) this.expires = grown(this.expires, length)
+    if (this.weights !== undefined) this.weights = grown(this.weights, length)
   }
 }

@@ -1,25 +1,35 @@
 import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
 import type * as MetricHook from "effect/MetricHook"
 import * as MetricKey from "effect/MetricKey"
 import { type Counter, counters } from "./stats.js"
 
 /**
- * One Effect metric per `CacheStats` counter and a gauge for `size`, tagged with the namespace,
+ * One Effect metric per `CacheStats` counter, gauges for `size` and `weight` and a histogram of
+ * batch sizes, tagged with the namespace,
  * held as the hooks of the global registry: updating a hook is one closure call, where
  * `Metric.unsafeUpdate` resolves the hook through two more on every hit.
  */
 export type NamespaceMetrics =
   & { readonly [K in Counter]: MetricHook.MetricHook.Counter<number> }
-  & { readonly size: MetricHook.MetricHook.Gauge<number> }
+  & { readonly size: MetricHook.MetricHook.Gauge<number>; readonly weight: MetricHook.MetricHook.Gauge<number> }
+  & { readonly batchSize: MetricHook.MetricHook.Histogram }
+
+/** Keys per batch: 1, 2, 4, ... 2048. */
+const batchSizes = MetricBoundaries.exponential({ start: 1, factor: 2, count: 12 })
 
 /** `staleHits` → `request_cache_stale_hits`. */
-export const metricName = (counter: Counter | "size"): string =>
+export const metricName = (counter: Counter | "size" | "weight" | "batchSize"): string =>
   `request_cache_${counter.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`
 
 export const namespaceMetrics = (namespace: string): NamespaceMetrics => {
   const registry = Metric.globalMetricRegistry
   const metrics: Record<string, unknown> = {
-    size: registry.get(MetricKey.tagged(MetricKey.gauge(metricName("size")), "namespace", namespace))
+    size: registry.get(MetricKey.tagged(MetricKey.gauge(metricName("size")), "namespace", namespace)),
+    weight: registry.get(MetricKey.tagged(MetricKey.gauge(metricName("weight")), "namespace", namespace)),
+    batchSize: registry.get(
+      MetricKey.tagged(MetricKey.histogram(metricName("batchSize"), batchSizes), "namespace", namespace)
+    )
   }
   for (const counter of counters) {
     metrics[counter] = registry.get(MetricKey.tagged(MetricKey.counter(metricName(counter)), "namespace", namespace))

@@ -2,6 +2,7 @@ import * as Config from "effect/Config"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
+import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type { Options } from "../CachePolicy.js"
 
@@ -27,22 +28,58 @@ export const defaults = {
 /** A policy read once into plain fields, so the per-call paths test numbers, not options. */
 export interface ResolvedPolicy {
   readonly capacity: number
-  /** Milliseconds; `Infinity` never expires. */
+  readonly eviction: "lru" | "w-tinylfu"
+  /** Milliseconds; `Infinity` never expires. With `timeToLiveOf`, `NaN`: decided per entry. */
   readonly timeToLive: number
+  /** The time to live of each result, from its `Exit` (`timeToLive` given as a function). */
+  readonly timeToLiveOf: ((exit: Exit.Exit<unknown, unknown>) => Duration.DurationInput) | undefined
   readonly jitter: number
   readonly staleWhileRevalidate: number
+  /** Milliseconds; `NaN` when it comes from `timeToLiveOf` (no `errorTimeToLive` given). */
   readonly errorTimeToLive: number
   /** `undefined`: no failure is cached. */
   readonly cacheErrors: ((error: unknown) => boolean) | undefined
+  /** The bound on the total weight; `Infinity` without one. */
+  readonly maxWeight: number
+  /** The weight of an entry; `undefined`: entries are not weighed. */
+  readonly weigher: ((value: unknown, key: unknown) => number) | undefined
+}
+
+/** Whether entries of this policy can expire (so the storage keeps expiry times from the start). */
+export const expires = (policy: ResolvedPolicy): boolean =>
+  policy.timeToLive !== Infinity || policy.errorTimeToLive !== Infinity
+
+/**
+ * How long a result lives, in milliseconds, by the policy (the fixed `timeToLive` or
+ * `errorTimeToLive`, or the function of the `Exit`). A function that does not answer a duration
+ * throws a `CachePolicyError` naming it.
+ */
+export const timeToLiveOf = (policy: ResolvedPolicy, exit: Exit.Exit<unknown, unknown>): number => {
+  const fixed = exit._tag === "Success" ? policy.timeToLive : policy.errorTimeToLive
+  if (!Number.isNaN(fixed)) return fixed
+  let answer: unknown
+  try {
+    answer = policy.timeToLiveOf!(exit)
+  } catch (error) {
+    throw new CachePolicyError({ option: "timeToLive", reason: `the function threw: ${show(error)}` })
+  }
+  const ms = durationOption("timeToLive", answer, { zero: true, infinity: true })
+  if (Either.isLeft(ms)) {
+    throw new CachePolicyError({ option: "timeToLive", reason: `the function answered: ${ms.left.reason}` })
+  }
+  return ms.right
 }
 
 const known: ReadonlyArray<string> = [
   "capacity",
+  "eviction",
   "timeToLive",
   "jitter",
   "staleWhileRevalidate",
   "cacheErrors",
-  "errorTimeToLive"
+  "errorTimeToLive",
+  "maxWeight",
+  "weigher"
 ]
 
 const show = (u: unknown): string => {
@@ -125,21 +162,44 @@ export const resolve = (
   }
   const capacity = capacityOption("capacity", merged.capacity ?? defaults.capacity)
   if (Either.isLeft(capacity)) return Either.left(capacity.left)
-  const timeToLive = millis("timeToLive", merged.timeToLive ?? defaults.timeToLive, true)
+  const eviction = merged.eviction ?? "lru"
+  if (eviction !== "lru" && eviction !== "w-tinylfu") {
+    return fail("eviction", `expected "lru" or "w-tinylfu", got ${show(eviction)}`)
+  }
+  const ttlInput = merged.timeToLive ?? defaults.timeToLive
+  const ttlFunction = typeof ttlInput === "function"
+    ? ttlInput as (exit: Exit.Exit<unknown, unknown>) => Duration.DurationInput
+    : undefined
+  const timeToLive = ttlFunction !== undefined ? Either.right(NaN) : millis("timeToLive", ttlInput, true)
   if (Either.isLeft(timeToLive)) return Either.left(timeToLive.left)
   const jitter = millis("jitter", merged.jitter ?? defaults.jitter, false)
   if (Either.isLeft(jitter)) return Either.left(jitter.left)
   const swr = millis("staleWhileRevalidate", merged.staleWhileRevalidate ?? defaults.staleWhileRevalidate, true)
   if (Either.isLeft(swr)) return Either.left(swr.left)
-  const errorTimeToLive = millis("errorTimeToLive", merged.errorTimeToLive ?? timeToLive.right, true)
+  const errorTimeToLive = merged.errorTimeToLive === undefined
+    ? Either.right(timeToLive.right)
+    : millis("errorTimeToLive", merged.errorTimeToLive, true)
   if (Either.isLeft(errorTimeToLive)) return Either.left(errorTimeToLive.left)
   const cacheErrors = merged.cacheErrors ?? defaults.cacheErrors
   if (typeof cacheErrors !== "boolean" && typeof cacheErrors !== "function") {
     return fail("cacheErrors", `expected a boolean or a predicate on the error, got ${show(cacheErrors)}`)
   }
+  const weigher = merged.weigher
+  if (weigher !== undefined && typeof weigher !== "function") {
+    return fail("weigher", `expected a function (value, key) => number, got ${show(weigher)}`)
+  }
+  const maxWeight = merged.maxWeight ?? Infinity
+  if (typeof maxWeight !== "number" || Number.isNaN(maxWeight) || maxWeight <= 0) {
+    return fail("maxWeight", `expected a positive number or Infinity, got ${show(maxWeight)}`)
+  }
+  if (maxWeight !== Infinity && weigher === undefined) {
+    return fail("maxWeight", "needs a weigher, the function that gives each entry its weight")
+  }
   return Either.right({
     capacity: capacity.right,
+    eviction,
     timeToLive: timeToLive.right,
+    timeToLiveOf: ttlFunction,
     jitter: jitter.right,
     staleWhileRevalidate: swr.right,
     errorTimeToLive: errorTimeToLive.right,
@@ -147,7 +207,9 @@ export const resolve = (
       ? cacheAll
       : cacheErrors === false
       ? undefined
-      : (cacheErrors as (error: unknown) => boolean)
+      : (cacheErrors as (error: unknown) => boolean),
+    maxWeight,
+    weigher: weigher as ((value: unknown, key: unknown) => number) | undefined
   })
 }
 
@@ -166,9 +228,10 @@ export const cachesError = (policy: ResolvedPolicy, error: unknown): boolean => 
 
 /** Two resolved policies that behave the same (predicates compare by identity). */
 export const samePolicy = (a: ResolvedPolicy, b: ResolvedPolicy): boolean =>
-  a.capacity === b.capacity && a.timeToLive === b.timeToLive && a.jitter === b.jitter &&
-  a.staleWhileRevalidate === b.staleWhileRevalidate && a.errorTimeToLive === b.errorTimeToLive &&
-  a.cacheErrors === b.cacheErrors
+  a.capacity === b.capacity && a.eviction === b.eviction && Object.is(a.timeToLive, b.timeToLive) &&
+  a.timeToLiveOf === b.timeToLiveOf && a.jitter === b.jitter && a.staleWhileRevalidate === b.staleWhileRevalidate &&
+  Object.is(a.errorTimeToLive, b.errorTimeToLive) && a.cacheErrors === b.cacheErrors &&
+  a.maxWeight === b.maxWeight && a.weigher === b.weigher
 
 /** @internal */
 export const cacheTags = (...tags: ReadonlyArray<string>) => (error: unknown): boolean =>
@@ -177,11 +240,13 @@ export const cacheTags = (...tags: ReadonlyArray<string>) => (error: unknown): b
 /** @internal */
 export const config: Config.Config<Options> = Config.all({
   capacity: Config.option(Config.number("capacity")),
+  eviction: Config.option(Config.literal("lru", "w-tinylfu")("eviction")),
   timeToLive: Config.option(Config.duration("timeToLive")),
   jitter: Config.option(Config.duration("jitter")),
   staleWhileRevalidate: Config.option(Config.duration("staleWhileRevalidate")),
   cacheErrors: Config.option(Config.boolean("cacheErrors")),
-  errorTimeToLive: Config.option(Config.duration("errorTimeToLive"))
+  errorTimeToLive: Config.option(Config.duration("errorTimeToLive")),
+  maxWeight: Config.option(Config.number("maxWeight"))
 }).pipe(Config.map((read) => {
   const options: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(read) as Array<[string, Option.Option<unknown>]>) {

@@ -33,9 +33,24 @@ const optionNames: Record<string, string> = {
   jitter: "jitter",
   staleWhileRevalidate: "swr",
   cacheErrors: "cacheErrors",
-  errorTimeToLive: "errorTtl"
+  errorTimeToLive: "errorTtl",
+  eviction: "eviction",
+  maxWeight: "maxWeight",
+  weigher: "weigher"
 }
-const known = ["maxsize", "ttl", "jitter", "swr", "cacheErrors", "errorTtl", "key", "name"]
+const known = [
+  "maxsize",
+  "eviction",
+  "ttl",
+  "jitter",
+  "swr",
+  "cacheErrors",
+  "errorTtl",
+  "maxWeight",
+  "weigher",
+  "key",
+  "name"
+]
 
 /** Validates the options at wrap time; a bad one throws a `CacheOptionError` naming it. */
 const policyOf = (options: AlruOptions<never> | undefined): ResolvedPolicy => {
@@ -46,7 +61,7 @@ const policyOf = (options: AlruOptions<never> | undefined): ResolvedPolicy => {
   for (const name of Object.keys(options)) {
     if (!known.includes(name)) throw new CacheOptionError(name, `unknown option; the options are ${known.join(", ")}`)
   }
-  const { cacheErrors, errorTtl, jitter, key, maxsize, name, swr, ttl } = options
+  const { cacheErrors, errorTtl, eviction, jitter, key, maxWeight, maxsize, name, swr, ttl, weigher } = options
   if (key !== undefined && typeof key !== "function") {
     throw new CacheOptionError("key", "expected a function of the arguments")
   }
@@ -59,6 +74,9 @@ const policyOf = (options: AlruOptions<never> | undefined): ResolvedPolicy => {
   if (swr !== undefined) policy.staleWhileRevalidate = swr === true ? Infinity : swr === false ? 0 : swr
   if (cacheErrors !== undefined) policy.cacheErrors = cacheErrors
   if (errorTtl !== undefined) policy.errorTimeToLive = errorTtl
+  if (eviction !== undefined) policy.eviction = eviction
+  if (maxWeight !== undefined) policy.maxWeight = maxWeight
+  if (weigher !== undefined) policy.weigher = weigher
   const resolved = resolve(undefined, policy as CachePolicy.Options<never>)
   if (Either.isLeft(resolved)) {
     const { option, reason } = resolved.left
@@ -199,6 +217,8 @@ const makeCache = (
       swr: policy.staleWhileRevalidate,
       cacheErrors: policy.cacheErrors ?? false,
       errorTtl: policy.errorTimeToLive,
+      eviction: policy.eviction,
+      maxWeight: policy.maxWeight,
       closed: runtime.closed
     }),
     cacheInvalidate: (...args) => withKey(args, (key) => namespace.unsafeInvalidate(key)),

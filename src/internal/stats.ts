@@ -11,6 +11,7 @@ export const counters = [
   "loadFailures",
   "refreshes",
   "refreshFailures",
+  "batches",
   "evictions",
   "expirations",
   "invalidations",
@@ -29,8 +30,8 @@ const hitRate = (s: Omit<CacheStats, "hitRate">): number => {
 
 /** @internal */
 export const make = (counts: Partial<Omit<CacheStats, "hitRate">>): CacheStats => {
-  const base = { size: counts.size ?? 0, capacity: counts.capacity ?? 0 } as Record<
-    Counter | "size" | "capacity",
+  const base = { size: counts.size ?? 0, capacity: counts.capacity ?? 0, weight: counts.weight ?? 0 } as Record<
+    Counter | "size" | "capacity" | "weight",
     number
   >
   for (const name of counters) base[name] = counts[name] ?? 0
@@ -42,19 +43,20 @@ export const empty: CacheStats = make({})
 
 /** @internal */
 export const sum = (all: Iterable<CacheStats>): CacheStats => {
-  const total: Record<string, number> = { size: 0, capacity: 0 }
+  const total: Record<string, number> = { size: 0, capacity: 0, weight: 0 }
   for (const name of counters) total[name] = 0
   for (const stats of all) {
     for (const name of counters) total[name]! += stats[name]
     total.size! += stats.size
     total.capacity! += stats.capacity
+    total.weight! += stats.weight
   }
   return make(total)
 }
 
 /** @internal */
 export const minus = dual(2, (later: CacheStats, earlier: CacheStats): CacheStats => {
-  const window: Record<string, number> = { size: later.size, capacity: later.capacity }
+  const window: Record<string, number> = { size: later.size, capacity: later.capacity, weight: later.weight }
   for (const name of counters) window[name] = later[name] - earlier[name]
   return make(window)
 })
@@ -65,6 +67,7 @@ export const format = (stats: CacheStats): string => {
     ...counters.map((name): [string, string] => [name, String(stats[name])]),
     ["size", String(stats.size)],
     ["capacity", String(stats.capacity)],
+    ["weight", String(stats.weight)],
     ["hitRate", `${(stats.hitRate * 100).toFixed(2)} %`]
   ]
   const width = Math.max(...rows.map(([name]) => name.length))

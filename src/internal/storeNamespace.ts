@@ -15,7 +15,7 @@ import { OwnExpiry, retention } from "./expiry.js"
 import { type Flight, lookupEffect } from "./flight.js"
 import { FRESH, LOADING, MemoryNamespace } from "./memoryNamespace.js"
 import type { CacheRuntime, InternalNamespace } from "./namespace.js"
-import type { ResolvedPolicy } from "./options.js"
+import { type ResolvedPolicy, timeToLiveOf } from "./options.js"
 import {
   type EntryCodec,
   type EntrySchema,
@@ -101,11 +101,15 @@ export class StoreNamespace implements InternalNamespace {
       name,
       {
         capacity: Math.min(context.l1Capacity, policy.capacity),
+        eviction: policy.eviction,
         timeToLive: context.l1TimeToLive,
+        timeToLiveOf: undefined,
         jitter: 0,
         staleWhileRevalidate: 0,
         errorTimeToLive: context.l1TimeToLive,
-        cacheErrors: undefined
+        cacheErrors: undefined,
+        maxWeight: policy.maxWeight,
+        weigher: policy.weigher
       },
       context.runtime,
       this.counters,
@@ -581,7 +585,7 @@ export class StoreNamespace implements InternalNamespace {
     const failure = exit._tag === "Failure"
     const build = (draw: number) => {
       const now = this.now()
-      const ttl = timeToLive ?? (failure ? policy.errorTimeToLive : policy.timeToLive)
+      const ttl = timeToLive ?? (freshUntil === undefined ? timeToLiveOf(policy, exit) : 0)
       const fresh = freshUntil ?? (ttl === Infinity ? Infinity : now + ttl + draw * policy.jitter)
       return { freshUntil: fresh, staleUntil: failure ? fresh : fresh + policy.staleWhileRevalidate }
     }
