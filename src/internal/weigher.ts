@@ -1,0 +1,249 @@
+/**
+ * An estimate of the V8 heap bytes a value retains, from V8's object layouts on x64 without
+ * pointer compression (Node's default build: 8-byte tagged slots, 32-bit small integers). The
+ * sizes below were read off `process.memoryUsage()` growth on Node 20 (V8 11.3) for each kind of
+ * object; test/CacheWeigher.test.ts measures them again for typical shapes.
+ */
+
+/** A tagged slot: a pointer, or a small integer (Smi) held in the slot itself. */
+const SLOT = 8
+/** A number that is not a Smi, boxed in a slot: map + float64. */
+const HEAP_NUMBER = 16
+/** A sequential string: map + hash + length, then 1 or 2 bytes a character, to 8 bytes. */
+const STRING_HEADER = 16
+/** A BigInt: map + sign and length, then 8 bytes a 64-bit digit. */
+const BIGINT_HEADER = 16
+/** A JSObject: map + properties + elements, then its in-object fields. */
+const OBJECT_HEADER = 24
+/** `{}` and `JSON.parse("{}")`: V8 preallocates 4 in-object fields for properties to come. */
+const EMPTY_OBJECT = OBJECT_HEADER + 4 * SLOT
+/** A JSArray: the object header + length. */
+const ARRAY = 32
+/** A FixedArray or FixedDoubleArray (an array's elements, a hash table): map + length. */
+const FIXED_ARRAY_HEADER = 16
+/** A NameDictionary's prefix: element count, deleted count, capacity, enumeration index, hash. */
+const DICTIONARY_PREFIX = 5 * SLOT
+/** A NameDictionary entry: key, value, property details. */
+const DICTIONARY_ENTRY = 3 * SLOT
+/**
+ * JSON.parse builds an object of 128 or more properties in dictionary mode (one of 17 or more
+ * built by `object[key] = value` in a loop already is, which the estimate cannot see).
+ */
+const MAX_FAST_PROPERTIES = 127
+/** A JSMap or JSSet: the object header + its table. */
+const COLLECTION = 32
+/** An OrderedHashTable's prefix: element count, deleted count, bucket count. */
+const HASH_TABLE_PREFIX = 3 * SLOT
+/** A JSDate: the header, its time value and the cached year, month, day, ... fields. */
+const DATE = 96
+/** A JSTypedArray: the header, buffer, offset, lengths, data pointers. */
+const TYPED_ARRAY = 96
+/** A JSDataView. */
+const DATA_VIEW = 80
+/** A JSArrayBuffer (its backing store is outside the heap, counted on its own). */
+const ARRAY_BUFFER = 88
+/** A JSFunction alone (its code, closure context and prototype are not counted). */
+const FUNCTION = 64
+/**
+ * An array longer than this is walked over its present indices (Object.keys), so that a sparse
+ * array with a huge length (`a[4e9] = 1`) costs its elements in time, not its length.
+ */
+const SPARSE_WALK_LENGTH = 1 << 24
+
+const SMI_MIN = -(2 ** 31)
+const SMI_MAX = 2 ** 31 - 1
+const TWO_BYTE_CHARACTER = /[^\u0000-\u00ff]/
+const DIGIT_MAX = (1n << 64n) - 1n
+
+const alignTo8 = (bytes: number): number => Math.ceil(bytes / 8) * 8
+
+/** Held in a slot itself: an integer of 32 bits, but -0. */
+const isSmi = (n: number): boolean => Number.isInteger(n) && n >= SMI_MIN && n <= SMI_MAX && (n !== 0 || 1 / n > 0)
+
+const numberBytes = (n: number): number => isSmi(n) ? 0 : HEAP_NUMBER
+
+/** A flat string; the empty string is a shared constant. */
+const stringBytes = (s: string): number =>
+  s.length === 0 ? 0 : alignTo8(STRING_HEADER + (TWO_BYTE_CHARACTER.test(s) ? 2 : 1) * s.length)
+
+const bigintBytes = (b: bigint): number => {
+  if (b === 0n) return BIGINT_HEADER
+  const magnitude = b < 0n ? -b : b
+  const digits = magnitude <= DIGIT_MAX ? 1 : Math.ceil(magnitude.toString(16).length / 16)
+  return BIGINT_HEADER + digits * 8
+}
+
+/** What a slot holding a primitive adds beyond the slot. */
+const primitiveBytes = (value: unknown): number => {
+  switch (typeof value) {
+    case "number":
+      return numberBytes(value)
+    case "string":
+      return stringBytes(value)
+    case "bigint":
+      return bigintBytes(value)
+    default:
+      // booleans, undefined, null (shared constants), symbols (almost always shared)
+      return 0
+  }
+}
+
+/** The smallest power of two at least `n` (n >= 1). */
+const powerOfTwoAtLeast = (n: number): number => n <= 1 ? 1 : 2 ** (32 - Math.clz32(n - 1))
+
+/** A Map's or Set's OrderedHashTable: capacity a power of two (at least 4), half as many buckets. */
+const hashTableBytes = (size: number, slotsPerEntry: number): number => {
+  const capacity = Math.max(4, powerOfTwoAtLeast(size))
+  return FIXED_ARRAY_HEADER + HASH_TABLE_PREFIX + SLOT * (capacity / 2 + capacity * slotsPerEntry)
+}
+
+/** A NameDictionary holding `n` properties: capacity the power of two at least 1.5 n (at least 4). */
+const dictionaryBytes = (n: number): number => {
+  const capacity = Math.max(4, powerOfTwoAtLeast(n + (n >> 1)))
+  return FIXED_ARRAY_HEADER + DICTIONARY_PREFIX + DICTIONARY_ENTRY * capacity
+}
+
+/**
+ * One walk: objects already seen are counted once (shared and cyclic references), and objects
+ * wait on an explicit stack rather than the call stack, so any depth is walked.
+ */
+class Walk {
+  readonly seen = new Set<object>()
+  readonly pending: Array<object> = []
+
+  /** What a slot holding `value` adds beyond the slot: a primitive's heap object, or nothing yet for an object. */
+  slot(value: unknown): number {
+    if ((typeof value === "object" && value !== null) || typeof value === "function") {
+      this.schedule(value)
+      return 0
+    }
+    return primitiveBytes(value)
+  }
+
+  schedule(value: object): void {
+    if (!this.seen.has(value)) {
+      this.seen.add(value)
+      this.pending.push(value)
+    }
+  }
+
+  /** Counts objects until none is pending. */
+  run(root: object): number {
+    this.schedule(root)
+    let bytes = 0
+    let next: object | undefined
+    while ((next = this.pending.pop()) !== undefined) bytes += this.objectBytes(next)
+    return bytes
+  }
+
+  objectBytes(value: object): number {
+    const prototype = Object.getPrototypeOf(value)
+    if (prototype === Object.prototype) return this.propertiesBytes(value, false)
+    if (Array.isArray(value)) return this.arrayBytes(value)
+    if (typeof value === "function") return FUNCTION
+    if (value instanceof Map) return this.mapBytes(value)
+    if (value instanceof Set) return this.setBytes(value)
+    if (value instanceof Date) return DATE
+    if (ArrayBuffer.isView(value)) return this.viewBytes(value)
+    if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return ARRAY_BUFFER + value.byteLength
+    // `Object.create(null)` objects are dictionaries from the start; class instances are not.
+    return this.propertiesBytes(value, prototype === null)
+  }
+
+  /** A plain object or class instance: its own enumerable string-keyed properties. */
+  propertiesBytes(value: object, dictionary: boolean): number {
+    const keys = Object.keys(value)
+    const n = keys.length
+    const record = value as Record<string, unknown>
+    let bytes: number
+    if (dictionary || n > MAX_FAST_PROPERTIES) {
+      // The keys live in the dictionary (a fast object's keys live in its hidden class, shared).
+      bytes = OBJECT_HEADER + dictionaryBytes(n)
+      for (let i = 0; i < n; i++) bytes += stringBytes(keys[i]!)
+    } else {
+      bytes = n === 0 ? EMPTY_OBJECT : OBJECT_HEADER + SLOT * n
+    }
+    for (let i = 0; i < n; i++) bytes += this.slot(record[keys[i]!])
+    return bytes
+  }
+
+  /**
+   * Elements in one FixedArray. An array of numbers only keeps them unboxed (a Smi array, or a
+   * FixedDoubleArray once one is a double); mixed with anything else, each double is boxed.
+   */
+  arrayBytes(array: ReadonlyArray<unknown>): number {
+    const length = array.length
+    if (length > SPARSE_WALK_LENGTH) return this.sparseArrayBytes(array)
+    let bytes = length === 0 ? ARRAY : ARRAY + FIXED_ARRAY_HEADER + SLOT * length
+    let boxes = 0
+    let numbersOnly = true
+    for (let i = 0; i < length; i++) {
+      const element = array[i]
+      if (typeof element === "number") {
+        if (!isSmi(element)) boxes += HEAP_NUMBER
+      } else {
+        numbersOnly = false
+        bytes += this.slot(element)
+      }
+    }
+    return numbersOnly ? bytes : bytes + boxes
+  }
+
+  sparseArrayBytes(array: ReadonlyArray<unknown>): number {
+    const record = array as unknown as Record<string, unknown>
+    const keys = Object.keys(array)
+    let bytes = ARRAY + FIXED_ARRAY_HEADER + SLOT * keys.length
+    for (let i = 0; i < keys.length; i++) bytes += this.slot(record[keys[i]!])
+    return bytes
+  }
+
+  mapBytes(map: ReadonlyMap<unknown, unknown>): number {
+    let bytes = COLLECTION + hashTableBytes(map.size, 3)
+    for (const [key, value] of map) bytes += this.slot(key) + this.slot(value)
+    return bytes
+  }
+
+  setBytes(set: ReadonlySet<unknown>): number {
+    let bytes = COLLECTION + hashTableBytes(set.size, 2)
+    for (const element of set) bytes += this.slot(element)
+    return bytes
+  }
+
+  /**
+   * A view of its whole buffer counts the buffer once; a view of part of one counts only the bytes
+   * it views: its fair share of a buffer others view too (Node's 8 KiB Buffer pool, a socket read).
+   */
+  viewBytes(view: ArrayBufferView): number {
+    const own = view instanceof DataView ? DATA_VIEW : TYPED_ARRAY
+    const buffer = view.buffer
+    if (this.seen.has(buffer)) return own
+    if (view.byteLength === buffer.byteLength) {
+      this.seen.add(buffer)
+      return own + ARRAY_BUFFER + buffer.byteLength
+    }
+    return own + view.byteLength
+  }
+
+  reset(): void {
+    this.seen.clear()
+    this.pending.length = 0
+  }
+}
+
+/** One walk kept for the next call; a call made while it is in use (from a getter) makes its own. */
+let idleWalk: Walk | undefined = new Walk()
+
+/** @internal */
+export const estimateBytes = (value: unknown): number => {
+  if ((typeof value !== "object" || value === null) && typeof value !== "function") {
+    return SLOT + primitiveBytes(value)
+  }
+  const walk = idleWalk ?? new Walk()
+  idleWalk = undefined
+  try {
+    return SLOT + walk.run(value)
+  } finally {
+    walk.reset()
+    idleWalk = walk
+  }
+}
