@@ -43,7 +43,7 @@ export type Weigher<in K, in V> = (value: V, key: K) => number
  *   keys (an empty `{}` holds 4 spare fields: 56 bytes); from 128 properties on (and for
  *   `Object.create(null)`), a dictionary of 24 bytes an entry, keys counted as strings;
  * - `Map` and `Set`: their hash tables (capacity the next power of two of their size), then keys
- *   and values; `Date`: 96 bytes; functions: 64 bytes, not their closure;
+ *   and values; `Date`: 112 bytes; functions: 64 bytes, not their closure;
  * - typed arrays, `DataView`s and `ArrayBuffer`s: the view and buffer objects and the backing
  *   store's bytes (a view of part of a buffer counts the bytes it views, its share of the buffer).
  *
