@@ -53,6 +53,11 @@ const FUNCTION = 64
  */
 const SPARSE_WALK_LENGTH = 1 << 24
 
+/** Absent where a browser page is not cross-origin isolated. */
+const SharedArrayBufferClass: Function | undefined = typeof SharedArrayBuffer === "function"
+  ? SharedArrayBuffer
+  : undefined
+
 const SMI_MIN = -(2 ** 31)
 const SMI_MAX = 2 ** 31 - 1
 const TWO_BYTE_CHARACTER = /[^\u0000-\u00ff]/
@@ -184,7 +189,10 @@ class Walk {
     if (value instanceof Set) return this.setBytes(value)
     if (value instanceof Date) return DATE
     if (ArrayBuffer.isView(value)) return this.viewBytes(value)
-    if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return ARRAY_BUFFER + value.byteLength
+    if (value instanceof ArrayBuffer) return ARRAY_BUFFER + value.byteLength
+    if (SharedArrayBufferClass !== undefined && value instanceof SharedArrayBufferClass) {
+      return ARRAY_BUFFER + (value as SharedArrayBuffer).byteLength
+    }
     // `Object.create(null)` objects are dictionaries from the start; class instances are not.
     return this.propertiesBytes(value, prototype === null)
   }
