@@ -166,3 +166,23 @@ export const minus: {
  * @category combinators
  */
 export const format: (stats: CacheStats) => string = internal.format
+
+/**
+ * A number of bytes as a size a person reads at a glance, as async-lru-cache's
+ * `total_size_in_memory_pretty` shows memory: one decimal and a binary unit (1 KiB = 1,024 bytes,
+ * the units a `maxWeight` such as `64 * 1024 * 1024` is written in, and V8's heap limits are given
+ * in); under 1 KiB, whole bytes.
+ *
+ * @example
+ * ```ts
+ * import { CacheStats, CacheWeigher } from "effect-request-cache"
+ *
+ * console.log(CacheStats.formatBytes(512)) // "512 B"
+ * console.log(CacheStats.formatBytes(1_258_291)) // "1.2 MiB"
+ * console.log(CacheStats.formatBytes(CacheWeigher.estimateBytes("x".repeat(10_000)))) // "9.8 KiB"
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const formatBytes: (bytes: number) => string = internal.formatBytes

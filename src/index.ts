@@ -14,6 +14,9 @@ export * as CachePolicy from "./CachePolicy.js"
 export * as CacheStats from "./CacheStats.js"
 
 /** @since 0.1.0 */
+export * as CacheWeigher from "./CacheWeigher.js"
+
+/** @since 0.1.0 */
 export { CacheClosedError, RequestCache } from "./RequestCache.js"
 
 /** @since 0.1.0 */

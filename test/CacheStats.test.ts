@@ -30,4 +30,27 @@ describe("CacheStats", () => {
     expect(table).toContain("hits             3")
     expect(table).toContain("hitRate          75.00 %")
   })
+
+  it("formats bytes with one decimal and binary units, whole bytes under 1 KiB", () => {
+    expect(CacheStats.formatBytes(0)).toBe("0 B")
+    expect(CacheStats.formatBytes(1023)).toBe("1023 B")
+    expect(CacheStats.formatBytes(1024)).toBe("1.0 KiB")
+    expect(CacheStats.formatBytes(1536)).toBe("1.5 KiB")
+    expect(CacheStats.formatBytes(1_258_291)).toBe("1.2 MiB")
+    expect(CacheStats.formatBytes(64 * 1024 * 1024)).toBe("64.0 MiB")
+    expect(CacheStats.formatBytes(5 * 2 ** 30)).toBe("5.0 GiB")
+    expect(CacheStats.formatBytes(2 ** 40)).toBe("1.0 TiB")
+  })
+
+  it("formats a size that rounds up to the next unit in that unit", () => {
+    expect(CacheStats.formatBytes(1023.6)).toBe("1.0 KiB")
+    expect(CacheStats.formatBytes(1024 * 1024 - 1)).toBe("1.0 MiB")
+    expect(CacheStats.formatBytes(1024 * 1023.9)).toBe("1023.9 KiB")
+  })
+
+  it("formats a negative difference with its sign, and what is not finite as it is", () => {
+    expect(CacheStats.formatBytes(-2048)).toBe("-2.0 KiB")
+    expect(CacheStats.formatBytes(Infinity)).toBe("Infinity")
+    expect(CacheStats.formatBytes(Number.NaN)).toBe("NaN")
+  })
 })

@@ -67,9 +67,28 @@ export const format = (stats: CacheStats): string => {
     ...counters.map((name): [string, string] => [name, String(stats[name])]),
     ["size", String(stats.size)],
     ["capacity", String(stats.capacity)],
-    ["weight", String(stats.weight)],
+    ["weight", stats.weight === 0 ? "0" : `${stats.weight} (${formatBytes(stats.weight)} as bytes)`],
     ["hitRate", `${(stats.hitRate * 100).toFixed(2)} %`]
   ]
   const width = Math.max(...rows.map(([name]) => name.length))
   return rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join("\n")
+}
+
+const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"] as const
+
+/** What a size shows as in `unit`: whole bytes, else one decimal. */
+const shown = (value: number, unit: number): number => unit === 0 ? Math.round(value) : Math.round(value * 10) / 10
+
+/** @internal */
+export const formatBytes = (bytes: number): string => {
+  if (!Number.isFinite(bytes)) return String(bytes)
+  const sign = bytes < 0 ? "-" : ""
+  let value = Math.abs(bytes)
+  let unit = 0
+  // Up a unit while the size would show as 1024 or more (1023.96 KiB shows as 1.0 MiB).
+  while (shown(value, unit) >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${sign}${shown(value, 0)} B` : `${sign}${value.toFixed(1)} ${BYTE_UNITS[unit]}`
 }
