@@ -67,7 +67,7 @@ export const format = (stats: CacheStats): string => {
     ...counters.map((name): [string, string] => [name, String(stats[name])]),
     ["size", String(stats.size)],
     ["capacity", String(stats.capacity)],
-    ["weight", stats.weight === 0 ? "0" : `${stats.weight} (${formatBytes(stats.weight)} as bytes)`],
+    ["weight", stats.weight === 0 ? "0" : `${stats.weight} (${formatBytes(stats.weight)})`],
     ["hitRate", `${(stats.hitRate * 100).toFixed(2)} %`]
   ]
   const width = Math.max(...rows.map(([name]) => name.length))
