@@ -12,6 +12,8 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
+import type * as Request from "effect/Request"
+import type * as RequestResolver from "effect/RequestResolver"
 import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as CacheKey from "./CacheKey.js"
@@ -221,6 +223,63 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Req
   >(
     options: RequestCache.CachedOptions<Args, A, E, R, SI, FE, FI>
   ) => RequestCache.Cached<Args, A, E, R> = internal.cached
+
+  /**
+   * A cached function of one key whose misses are loaded in batches (DataLoader-style): the
+   * calls that miss within `window`, from any fiber, go to one `lookupMany`, split at
+   * `maxBatchSize`. A cached key is a hit and never enters a batch; a key in a batch in flight
+   * is joined (single flight per key); a key whose callers all leave before its batch is sent is
+   * dropped from it. It carries the same methods as a `cached` function.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * const getUser = RequestCache.cachedBatch({
+   *   name: "users",
+   *   lookupMany: (ids: readonly [number, ...Array<number>]) =>
+   *     Effect.succeed(ids.map((id) => ({ id, name: `user ${id}` }))), // one round trip for all
+   *   maxBatchSize: 100
+   * })
+   *
+   * // One batch: [1, 2, 3]
+   * const users = Effect.all([getUser(1), getUser(2), getUser(3)], { concurrency: "unbounded" })
+   * ```
+   *
+   * @since 0.1.0
+   * @category constructors
+   */
+  static readonly cachedBatch: <K, A, E = never, R = never, SI = never, FE extends E = never, FI = never>(
+    options: RequestCache.CachedBatchOptions<K, A, E, R, SI, FE, FI>
+  ) => RequestCache.Cached<[key: K], A, E, R> = internal.cachedBatch
+
+  /**
+   * A cached `Effect.request` for Effect's `Request` / `RequestResolver`: requests are keyed by
+   * value, and the misses made within `window`, from any fiber, reach the resolver as one
+   * batch, each request completed by the resolver as usual.
+   *
+   * @example
+   * ```ts
+   * import { Effect, Request, RequestResolver } from "effect"
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * class GetUser extends Request.TaggedClass("GetUser")<string, never, { readonly id: number }> {}
+   * const UserResolver = RequestResolver.makeBatched((requests: ReadonlyArray<GetUser>) =>
+   *   Effect.forEach(requests, (request) => Request.succeed(request, `user ${request.id}`), { discard: true })
+   * )
+   *
+   * const getUser = RequestCache.cachedRequest({ name: "users", resolver: UserResolver })
+   * const user = getUser(new GetUser({ id: 1 }))
+   * ```
+   *
+   * @since 0.1.0
+   * @category constructors
+   */
+  static readonly cachedRequest: <Req extends Request.Request<any, any>, R = never>(
+    options: RequestCache.CachedRequestOptions<Req, R>
+  ) => RequestCache.Cached<[request: Req], Request.Request.Success<Req>, Request.Request.Error<Req>, R> =
+    internal.cachedRequest
 
   /**
    * The value of `key` in namespace `name`, running `lookup` on a miss. The same key through
@@ -679,9 +738,100 @@ export declare namespace RequestCache {
     readonly set: (...argsAndValue: [...Args, A]) => Effect.Effect<void, never, RequestCache>
     /** The value a call would get without a lookup: no lookup, no recency change, no stats. */
     readonly peek: (...args: Args) => Effect.Effect<Option.Option<A>, never, RequestCache>
+    /**
+     * The values of many keys, in order, from calls made at once (a one-argument function: each
+     * key is its argument). With a batch function (`cachedBatch`, `cachedRequest`) the keys that
+     * miss go to one batch; the keys that are cached are hits.
+     */
+    readonly getMany: Args extends readonly [infer K] ?
+      (keys: Iterable<K>) => Effect.Effect<Array<A>, E, R | RequestCache>
+      : never
+    /**
+     * Loads the argument lists that are not cached (async-cache's `warmup`), `concurrency` at a
+     * time (default: all at once, so a batch function loads them in batches), and answers how
+     * many it loaded. A lookup that fails is not loaded; it does not stop the others.
+     */
+    readonly warmup: (
+      argumentLists: Iterable<Args>,
+      options?: { readonly concurrency?: number | "unbounded" | undefined }
+    ) => Effect.Effect<number, never, R | RequestCache>
     /** Removes every entry of this namespace. */
     readonly invalidateAll: Effect.Effect<void, never, RequestCache>
     /** This namespace's stats. */
     readonly stats: Effect.Effect<CacheStats, never, RequestCache>
+  }
+
+  /**
+   * What `cachedBatch` takes: `cached`'s options with `lookupMany` in place of `lookup`, and the
+   * batch window.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import type { RequestCache } from "effect-request-cache"
+   *
+   * const options: RequestCache.CachedBatchOptions<number, string, never, never> = {
+   *   name: "users",
+   *   lookupMany: (ids) => Effect.succeed(ids.map((id) => `user ${id}`)),
+   *   window: "10 millis",
+   *   maxBatchSize: 100
+   * }
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface CachedBatchOptions<K, A, E, R, SI = unknown, FE extends E = E, FI = unknown> {
+    /** The namespace: its own entries, the label of its stats and metrics. */
+    readonly name: string
+    /**
+     * The lookup of many keys at once: a non-empty array of distinct keys (a key that is cached,
+     * or in a batch in flight, never enters another), answering one value per key, in order. A
+     * failure fails every key of the batch (cached per `cacheErrors`); a result of another length
+     * is a defect naming the namespace and both lengths.
+     */
+    readonly lookupMany: (keys: readonly [K, ...Array<K>]) => Effect.Effect<ReadonlyArray<A>, E, R>
+    /** The cache key of a key; default: the key itself, by content. */
+    readonly key?: ((key: K) => unknown) | undefined
+    /**
+     * How long misses are collected before their batch is sent: a `DurationInput` (by the
+     * `Clock`, so `TestClock` drives it), or, by default, one turn of the scheduler: the fibers
+     * that can run have made their calls.
+     */
+    readonly window?: Duration.DurationInput | undefined
+    /** A batch larger than this is sent at once, and the next keys start another. Default: no bound. */
+    readonly maxBatchSize?: number | undefined
+    readonly policy?: CachePolicy.Options<E, A> | undefined
+    readonly schema?: CachedSchema<A, SI, FE, FI> | undefined
+  }
+
+  /**
+   * What `cachedRequest` takes: a `RequestResolver` for Effect's `Request`s, the batch window.
+   *
+   * @example
+   * ```ts
+   * import { Effect, Request, RequestResolver } from "effect"
+   * import type { RequestCache } from "effect-request-cache"
+   *
+   * class GetUser extends Request.TaggedClass("GetUser")<string, never, { readonly id: number }> {}
+   * const resolver = RequestResolver.makeBatched((requests: ReadonlyArray<GetUser>) =>
+   *   Effect.forEach(requests, (request) => Request.succeed(request, `user ${request.id}`), { discard: true })
+   * )
+   * const options: RequestCache.CachedRequestOptions<GetUser, never> = { name: "users", resolver }
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface CachedRequestOptions<Req extends Request.Request<any, any>, R> {
+    readonly name: string
+    readonly resolver: RequestResolver.RequestResolver<Req, R>
+    /** The cache key of a request; default: the request itself, by value (a `Request` is a `Data` class). */
+    readonly key?: ((request: Req) => unknown) | undefined
+    /** As `CachedBatchOptions.window`. */
+    readonly window?: Duration.DurationInput | undefined
+    /** As `CachedBatchOptions.maxBatchSize`. */
+    readonly maxBatchSize?: number | undefined
+    readonly policy?: CachePolicy.Options<Request.Request.Error<Req>, Request.Request.Success<Req>> | undefined
   }
 }

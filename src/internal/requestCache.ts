@@ -1,6 +1,7 @@
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -8,13 +9,17 @@ import type * as Fiber from "effect/Fiber"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Request from "effect/Request"
+import * as RequestResolver from "effect/RequestResolver"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import type * as CachePolicy from "../CachePolicy.js"
 import type { CacheStats } from "../CacheStats.js"
 import { CacheStore } from "../CacheStore.js"
 import type { RequestCache } from "../RequestCache.js"
+import { type LookupMany, makeBatcher, ofValues } from "./batch.js"
 import { argumentsKey, type MapKey, toMapKey } from "./cacheKey.js"
+import type { NamespaceCounters } from "./counters.js"
 export { CacheClosedError } from "./errors.js"
 import { OwnExpiry } from "./expiry.js"
 import { lookupEffect } from "./flight.js"
@@ -378,12 +383,25 @@ export const statsFor = (name: string): Effect.Effect<CacheStats, never, Request
 export const cached = <Args extends ReadonlyArray<unknown>, A, E, R, SI, FE extends E, FI>(
   options: RequestCache.CachedOptions<Args, A, E, R, SI, FE, FI>
 ): RequestCache.Cached<Args, A, E, R> => {
-  const { key: keyFn, lookup, name, policy, schema } = options
+  if (typeof options?.lookup !== "function") {
+    throw new CachePolicyError({ option: "lookup", reason: "expected a function returning an Effect" })
+  }
+  return makeCached(options, () => options.lookup as unknown as RequestCache.Lookup)
+}
+
+/** What `cached`, `cachedBatch` and `cachedRequest` share; `makeLookup` gives the namespace's lookup. */
+const makeCached = <Args extends ReadonlyArray<unknown>, A, E, R>(
+  options: {
+    readonly name: string
+    readonly key?: ((...args: Args) => unknown) | undefined
+    readonly policy?: CachePolicy.Options<E, A> | undefined
+    readonly schema?: RequestCache.CachedSchema<A, any, any, any> | undefined
+  },
+  makeLookup: (namespaceOf: (fiber: AnyFiber) => InternalNamespace) => RequestCache.Lookup
+): RequestCache.Cached<Args, A, E, R> => {
+  const { key: keyFn, name, policy, schema } = options
   if (typeof name !== "string" || name.length === 0) {
     throw new CachePolicyError({ option: "name", reason: "expected a non-empty string naming the namespace" })
-  }
-  if (typeof lookup !== "function") {
-    throw new CachePolicyError({ option: "lookup", reason: "expected a function returning an Effect" })
   }
   if (keyFn !== undefined && typeof keyFn !== "function") {
     throw new CachePolicyError({ option: "key", reason: "expected a function of the arguments" })
@@ -414,7 +432,7 @@ export const cached = <Args extends ReadonlyArray<unknown>, A, E, R, SI, FE exte
   const keyOf = keyFn === undefined
     ? argumentsKey
     : (args: ReadonlyArray<unknown>) => toMapKey(keyFn(...(args as Args)), "key")
-  const erased = lookup as unknown as RequestCache.Lookup
+  const erased = makeLookup(namespaceOf)
 
   const call = (...args: Args) =>
     Effect.withFiberRuntime<unknown, unknown>((fiber, status) =>
@@ -422,6 +440,7 @@ export const cached = <Args extends ReadonlyArray<unknown>, A, E, R, SI, FE exte
     )
   const withKey = <X>(f: (ns: InternalNamespace, key: MapKey) => Effect.Effect<X, unknown>) => (...args: Args) =>
     Effect.withFiberRuntime<X, unknown>((fiber) => f(namespaceOf(fiber), keyOf(args)))
+  const peek = withKey((ns, key) => ns.peek(key))
 
   return Object.assign(call, {
     namespace: name,
@@ -435,8 +454,113 @@ export const cached = <Args extends ReadonlyArray<unknown>, A, E, R, SI, FE exte
         const args = argsAndValue.slice(0, -1)
         return namespaceOf(fiber).set(keyOf(args), argsAndValue[argsAndValue.length - 1])
       }),
-    peek: withKey((ns, key) => ns.peek(key)),
+    peek,
+    // Calls from many fibers at once: a batch function's misses go to one batch.
+    getMany: (keys: Iterable<unknown>) =>
+      Effect.forEach(keys, (key) => call(...([key] as unknown as Args)), { concurrency: "unbounded" }),
+    warmup: (
+      argumentLists: Iterable<Args>,
+      warmupOptions?: { readonly concurrency?: number | "unbounded" | undefined }
+    ) =>
+      Effect.map(
+        Effect.forEach(
+          argumentLists,
+          (args) =>
+            Effect.flatMap(peek(...args), (cachedValue) =>
+              Option.isSome(cachedValue)
+                ? Effect.succeed(0)
+                : Effect.match(call(...args), { onFailure: () => 0, onSuccess: () => 1 })),
+          { concurrency: warmupOptions?.concurrency ?? "unbounded" }
+        ),
+        (loaded) => loaded.reduce((a, b) => a + b, 0)
+      ),
     invalidateAll: Effect.withFiberRuntime((fiber) => namespaceOf(fiber).invalidateAll),
     stats: Effect.withFiberRuntime((fiber) => namespaceOf(fiber).stats)
   }) as unknown as RequestCache.Cached<Args, A, E, R>
+}
+
+// -----------------------------------------------------------------------------------------------
+// Batched functions
+
+/** `window` and `maxBatchSize`, checked where the function is defined. */
+const batchOptions = (options: {
+  readonly window?: Duration.DurationInput | undefined
+  readonly maxBatchSize?: number | undefined
+}): { readonly window: number | undefined; readonly maxBatchSize: number } => {
+  const window = options.window === undefined
+    ? undefined
+    : orThrowOption(durationOption("window", options.window, { zero: true, infinity: false }))
+  const maxBatchSize = options.maxBatchSize ?? Infinity
+  if (
+    typeof maxBatchSize !== "number" ||
+    !(maxBatchSize === Infinity || (Number.isSafeInteger(maxBatchSize) && maxBatchSize >= 1))
+  ) {
+    throw new CachePolicyError({
+      option: "maxBatchSize",
+      reason: `expected a positive integer or Infinity, got ${String(maxBatchSize)}`
+    })
+  }
+  return { window, maxBatchSize }
+}
+
+const orThrowOption = <A>(either: Either.Either<A, CachePolicyError>): A => {
+  if (Either.isLeft(either)) throw either.left
+  return either.right
+}
+
+/**
+ * A namespace's lookup through a batcher: one batcher per namespace (per layer), so that a batch
+ * holds the keys of one cache and is counted in its stats.
+ */
+const batchedLookup =
+  (name: string, lookupMany: LookupMany, options: ReturnType<typeof batchOptions>) =>
+  (namespaceOf: (fiber: AnyFiber) => InternalNamespace): RequestCache.Lookup => {
+    const batchers = new WeakMap<InternalNamespace, (arg: unknown) => Effect.Effect<unknown, unknown>>()
+    const batcherOf = (namespace: InternalNamespace) => {
+      let batcher = batchers.get(namespace)
+      if (batcher === undefined) {
+        const counters = (namespace as { readonly counters?: NamespaceCounters }).counters
+        batcher = makeBatcher(
+          { name, lookupMany, window: options.window, maxBatchSize: options.maxBatchSize },
+          (keys) => counters?.batched(keys)
+        )
+        batchers.set(namespace, batcher)
+      }
+      return batcher
+    }
+    return ((arg: unknown) =>
+      Effect.withFiberRuntime<unknown, unknown>((fiber) => batcherOf(namespaceOf(fiber))(arg))) as RequestCache.Lookup
+  }
+
+export const cachedBatch = <K, A, E, R, SI, FE extends E, FI>(
+  options: RequestCache.CachedBatchOptions<K, A, E, R, SI, FE, FI>
+): RequestCache.Cached<[key: K], A, E, R> => {
+  if (typeof options?.lookupMany !== "function") {
+    throw new CachePolicyError({ option: "lookupMany", reason: "expected a function of the keys returning an Effect" })
+  }
+  const lookupMany = ofValues(
+    options.lookupMany as unknown as (
+      args: readonly [unknown, ...Array<unknown>]
+    ) => Effect.Effect<ReadonlyArray<unknown>, unknown, unknown>
+  )
+  return makeCached<[key: K], A, E, R>(options, batchedLookup(options.name, lookupMany, batchOptions(options)))
+}
+
+export const cachedRequest = <Req extends Request.Request<any, any>, R>(
+  options: RequestCache.CachedRequestOptions<Req, R>
+): RequestCache.Cached<[request: Req], Request.Request.Success<Req>, Request.Request.Error<Req>, R> => {
+  const resolver = options?.resolver as unknown as RequestResolver.RequestResolver<Req, never>
+  if (!RequestResolver.isRequestResolver(resolver)) {
+    throw new CachePolicyError({ option: "resolver", reason: "expected a RequestResolver" })
+  }
+  // The requests of a batch in one `forEach` with batching: Effect hands them to the resolver together.
+  const lookupMany: LookupMany = (requests) =>
+    Effect.forEach(requests, (request) => Effect.exit(Effect.request(request as Req, resolver)), {
+      batching: true,
+      concurrency: "unbounded"
+    })
+  return makeCached<[request: Req], Request.Request.Success<Req>, Request.Request.Error<Req>, R>(
+    options,
+    batchedLookup(options.name, lookupMany, batchOptions(options))
+  )
 }
