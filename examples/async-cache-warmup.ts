@@ -1,7 +1,9 @@
 /**
  * Twin of async-cache's "Cache Warmup": preload popular keys at startup
  * (`await cache.warmup({key: loader for key, loader in hot_keys})`) so that the first requests
- * after a deploy are hits, not cold-start misses.
+ * after a deploy are hits, not cold-start misses. In Effect, `warmup` on the cached function takes
+ * the argument lists to load (the Promise API's `createCache(...).warmup` takes key and loader
+ * pairs, as the seed does).
  */
 import { Console, Effect } from "effect"
 import { RequestCache } from "effect-request-cache"
@@ -15,22 +17,16 @@ const loadProduct = (id: string) =>
     return { id, title: `product ${id}` }
   })
 
-// hot_keys: (key, loader) pairs
-const hotKeys = ["p1", "p2", "p3"].map((id) => [`product:${id}`, loadProduct(id)] as const)
+const getProduct = RequestCache.cached({ name: "products", lookup: loadProduct })
 
-/** `cache.warmup(loaders)`: every loader runs once, concurrently, and its value is stored. */
-const warmup = <A, E, R>(loaders: Iterable<readonly [string, Effect.Effect<A, E, R>]>) =>
-  Effect.forEach(loaders, ([key, loader]) => RequestCache.get("products", key, loader), {
-    concurrency: "unbounded",
-    discard: true
-  })
-
-const getProduct = (id: string) => RequestCache.get("products", `product:${id}`, loadProduct(id))
+// hot_keys: the popular products
+const hotKeys = ["p1", "p2", "p3"]
 
 const program = Effect.gen(function*() {
   const start = performance.now()
-  yield* warmup(hotKeys)
-  yield* Console.log(`warmup: ${loads} keys loaded in ${Math.round(performance.now() - start)} ms (concurrently)`)
+  // cache.warmup(...): what is not cached is loaded, concurrently; it answers how many
+  const loaded = yield* getProduct.warmup(hotKeys.map((id) => [id] as const))
+  yield* Console.log(`warmup: ${loaded} keys loaded in ${Math.round(performance.now() - start)} ms (concurrently)`)
   const before = loads
   for (const id of ["p1", "p2", "p3"]) {
     const t0 = performance.now()
@@ -39,7 +35,7 @@ const program = Effect.gen(function*() {
   }
   yield* Console.log(`loads after warmup for the hot keys: ${loads - before}`)
   yield* getProduct("p4")
-  const stats = yield* RequestCache.statsFor("products")
+  const stats = yield* getProduct.stats
   yield* Console.log(`hits=${stats.hits} misses=${stats.misses} size=${stats.size}`)
 })
 
