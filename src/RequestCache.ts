@@ -358,6 +358,34 @@ export class RequestCache extends Context.Tag(internal.TypeId)<RequestCache, Req
   static readonly invalidateAll: Effect.Effect<void, never, RequestCache> = internal.invalidateAll
 
   /**
+   * Invalidates every entry that carries one of `tags` (given by `cached`'s `tags`), in every
+   * namespace. Like any invalidation it wins over the loads in flight: a load that started before
+   * it and whose result carries one of the tags is not stored.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { RequestCache } from "effect-request-cache"
+   *
+   * const getUser = RequestCache.cached({
+   *   name: "users",
+   *   lookup: (id: number) => Effect.succeed({ id, orgId: 7 }),
+   *   tags: (user, id) => [`user:${id}`, `org:${user.orgId}`]
+   * })
+   *
+   * const program = Effect.gen(function* () {
+   *   yield* getUser(1)
+   *   yield* RequestCache.invalidateTags(["org:7"]) // every user of org 7 goes
+   * })
+   * ```
+   *
+   * @since 0.1.0
+   * @category accessors
+   */
+  static readonly invalidateTags: (tags: Iterable<string>) => Effect.Effect<void, never, RequestCache> =
+    internal.invalidateTags
+
+  /**
    * The stats of all namespaces together.
    *
    * @example
@@ -490,8 +518,16 @@ export declare namespace RequestCache {
     readonly get: Namespace.Load
     /** Runs the lookup now; the old value is served until the new one is stored. */
     readonly refresh: Namespace.Load
-    /** Stores `value` now; `timeToLive` (milliseconds) overrides the policy's for this entry. */
-    readonly set: (key: CacheKey.MapKey, value: unknown, timeToLive?: number) => Effect.Effect<void>
+    /**
+     * Stores `value` now; `timeToLive` (milliseconds) overrides the policy's for this entry,
+     * `tags` are the tags it carries.
+     */
+    readonly set: (
+      key: CacheKey.MapKey,
+      value: unknown,
+      timeToLive?: number,
+      tags?: ReadonlyArray<string>
+    ) => Effect.Effect<void>
     readonly peek: (key: CacheKey.MapKey) => Effect.Effect<Option.Option<unknown>>
     readonly invalidate: (key: CacheKey.MapKey) => Effect.Effect<boolean>
     readonly invalidateAll: Effect.Effect<void>
@@ -548,6 +584,8 @@ export declare namespace RequestCache {
      */
     readonly namespace: (name: string, overrides?: CachePolicy.Options<never>, schema?: NamespaceSchema) => Namespace
     readonly invalidateAll: Effect.Effect<void>
+    /** Invalidates every entry, in every namespace, that carries one of `tags`. */
+    readonly invalidateTags: (tags: Iterable<string>) => Effect.Effect<void>
     readonly stats: Effect.Effect<CacheStats>
     readonly statsFor: (name: string) => Effect.Effect<CacheStats>
   }
@@ -698,6 +736,11 @@ export declare namespace RequestCache {
      * it this namespace stays in memory.
      */
     readonly schema?: CachedSchema<A, SI, FE, FI> | undefined
+    /**
+     * The tags of an entry, from its value and arguments, attached when it is stored: for
+     * `RequestCache.invalidateTags`. An entry without tags costs nothing.
+     */
+    readonly tags?: ((value: A, ...args: Args) => ReadonlyArray<string>) | undefined
   }
 
   /**
@@ -803,6 +846,8 @@ export declare namespace RequestCache {
     readonly maxBatchSize?: number | undefined
     readonly policy?: CachePolicy.Options<E, A> | undefined
     readonly schema?: CachedSchema<A, SI, FE, FI> | undefined
+    /** As `CachedOptions.tags`, from the value and its key. */
+    readonly tags?: ((value: A, key: K) => ReadonlyArray<string>) | undefined
   }
 
   /**

@@ -4,30 +4,43 @@ import { cachesError, type ResolvedPolicy, timeToLiveOf } from "./options.js"
 type AnyExit = Exit.Exit<unknown, unknown>
 
 /**
- * A lookup's result that sets its own expiry instead of the policy's: a per-entry time to live
- * (`RequestCache.get` with `timeToLive`: milliseconds from completion), or an entry read from a
- * store, which keeps the absolute expiry it has there. `exit` is what the callers get; a failure
- * given here is kept as a cached failure (its source already decided to cache it). Only internal
- * code makes these, so the check on completion is one `instanceof`.
+ * A lookup's result with what it says of itself, beside its `exit` (what the callers get): its
+ * own expiry instead of the policy's (a per-entry time to live, `RequestCache.get` with
+ * `timeToLive`: milliseconds from completion; or an entry read from a store, which keeps the
+ * absolute expiry it has there), and the tags its entry carries (`cached`'s `tags`). A failure
+ * given with its own expiry is kept as a cached failure (its source already decided to cache it).
+ * Only internal code makes these, so the check on completion is one `instanceof`.
  */
-export class OwnExpiry {
+export class LookupResult {
   private constructor(
     readonly exit: AnyExit,
+    /** `NaN`: no expiry of its own. */
     private readonly time: number,
-    private readonly absolute: boolean
+    private readonly absolute: boolean,
+    readonly tags: ReadonlyArray<string> | undefined
   ) {}
 
   /** Fresh for `millis` from completion (`Infinity`: never expires). */
-  static after(exit: AnyExit, millis: number): OwnExpiry {
-    return new OwnExpiry(exit, millis, false)
+  static after(exit: AnyExit, millis: number, tags?: ReadonlyArray<string>): LookupResult {
+    return new LookupResult(exit, millis, false, tags)
   }
 
   /** Fresh until the clock reads `time`. */
-  static at(exit: AnyExit, time: number): OwnExpiry {
-    return new OwnExpiry(exit, time, true)
+  static at(exit: AnyExit, time: number, tags?: ReadonlyArray<string>): LookupResult {
+    return new LookupResult(exit, time, true, tags)
   }
 
-  /** When it stops being fresh, for a result completed at `now`. */
+  /** The policy's expiry, and these tags. */
+  static tagged(exit: AnyExit, tags: ReadonlyArray<string>): LookupResult {
+    return new LookupResult(exit, NaN, false, tags)
+  }
+
+  /** Whether it sets its own expiry. */
+  get ownExpiry(): boolean {
+    return !Number.isNaN(this.time)
+  }
+
+  /** When it stops being fresh, for a result completed at `now` (with `ownExpiry`). */
   expiresAt(now: number): number {
     return this.absolute ? this.time : expiresAt(now, this.time, 0, 0)
   }

@@ -5,7 +5,7 @@ import * as FiberId from "effect/FiberId"
 import type * as RuntimeFlags from "effect/RuntimeFlags"
 import type { RequestCache } from "../RequestCache.js"
 import type { MapKey } from "./cacheKey.js"
-import { OwnExpiry } from "./expiry.js"
+import { LookupResult } from "./expiry.js"
 import type { ChildRefs } from "./fiber.js"
 
 type Lookup = RequestCache.Lookup
@@ -55,8 +55,10 @@ export class Flight {
   detached = false
   /** The draw in [0, 1) that spreads this entry's expiry over the jitter. */
   jitter = 0
-  /** The lookup's own expiry, if it gave one. */
-  own: OwnExpiry | undefined = undefined
+  /** The epoch of tag invalidations the load started in (see `tags.ts`). */
+  epoch = 0
+  /** The lookup's result with its own expiry or tags, if it gave them. */
+  result: LookupResult | undefined = undefined
   /**
    * A claimed flight's context (`MemoryNamespace.claim`): its caller, and the refs and flags its
    * fiber will start with, taken at the claim, when that caller was still there to give them.
@@ -122,8 +124,8 @@ export class Flight {
   /** The lookup ended: its result is stored (by the owner) and given to every caller. */
   settle(exit: AnyExit): void {
     if (this.exit !== undefined) return
-    if (exit._tag === "Success" && exit.value instanceof OwnExpiry) {
-      this.own = exit.value
+    if (exit._tag === "Success" && exit.value instanceof LookupResult) {
+      this.result = exit.value
       exit = exit.value.exit
     }
     this.exit = exit

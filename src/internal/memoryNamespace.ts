@@ -16,7 +16,8 @@ import { expiresAt, retention } from "./expiry.js"
 import { childFlags, type ChildRefs, childRefs, forkDetached, forkPublic, startChild } from "./fiber.js"
 import { Flight, type FlightOwner, lookupEffect } from "./flight.js"
 import type { CacheRuntime, InternalNamespace } from "./namespace.js"
-import { CachePolicyError, expires, type ResolvedPolicy } from "./options.js"
+import { CachePolicyError, expires, type ResolvedPolicy, timeToLiveOf } from "./options.js"
+import { invalidatedSince } from "./tags.js"
 
 type Lookup = RequestCache.Lookup
 
@@ -99,6 +100,10 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
    * hit and dropped when its value changes: a hit then allocates nothing. Only for the Promise API.
    */
   private promises: Array<Promise<unknown> | undefined> | undefined = undefined
+  /** Per slot, the tags of its entry; only once an entry has tags. */
+  private slotTags: Array<ReadonlyArray<string> | undefined> | undefined = undefined
+  /** The keys of the entries that carry each tag. */
+  private tagged: Map<string, Set<MapKey>> | undefined = undefined
   /** Refreshes in flight, by key (a slot holds its old value meanwhile). */
   private refreshing: Map<MapKey, Flight> | undefined = undefined
   private readonly eviction: EvictionPolicy
@@ -208,6 +213,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     flags: RuntimeFlags.RuntimeFlags
   ): Flight {
     const flight = new Flight(this, key, false)
+    flight.epoch = this.runtime.tags.epoch
     this.values[this.slotFor(found, key)] = flight
     this.run(
       flight,
@@ -228,6 +234,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
    */
   claim(found: Found, key: MapKey, caller: AnyFiber, flags: RuntimeFlags.RuntimeFlags): Flight {
     const flight = new Flight(this, key, false)
+    flight.epoch = this.runtime.tags.epoch
     flight.waiters = 1
     flight.caller = caller
     flight.refs = childRefs(caller)
@@ -333,21 +340,22 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     return Effect.withFiberRuntime((fiber, status) => this.unsafeRefresh(key, lookup, args, fiber, status.runtimeFlags))
   }
 
-  set(key: MapKey, value: unknown, timeToLive?: number): Effect.Effect<void> {
+  set(key: MapKey, value: unknown, timeToLive?: number, tags?: ReadonlyArray<string>): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (this.runtime.closed) return this.closedExit()
+      const ttl = timeToLive ?? timeToLiveOf(this.policy, Exit.succeed(value))
       if (timeToLive !== undefined || this.policy.jitter === 0) {
-        this.unsafeSetAt(key, value, this.expiry(timeToLive ?? this.policy.timeToLive, 0))
+        this.unsafeSetAt(key, value, this.expiry(ttl, 0), tags)
         return Effect.void
       }
       return Effect.map(this.runtime.random.next, (draw) => {
-        this.unsafeSetAt(key, value, this.expiry(this.policy.timeToLive, draw))
+        this.unsafeSetAt(key, value, this.expiry(ttl, draw), tags)
       })
     })
   }
 
   /** Stores a value now, fresh until `expiresAt`; a load of the key in flight no longer stores. */
-  unsafeSetAt(key: MapKey, value: unknown, expiresAt: number): void {
+  unsafeSetAt(key: MapKey, value: unknown, expiresAt: number, tags?: ReadonlyArray<string>): void {
     let slot = this.map.get(key)
     if (slot === undefined) {
       slot = this.allocate(key)
@@ -355,7 +363,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
       this.detach(slot)
       this.eviction.onAccess(slot)
     }
-    this.store(slot, value, expiresAt)
+    this.store(slot, value, expiresAt, tags)
   }
 
   /** The value a `get` would serve without a lookup; no recency change, no counting. */
@@ -425,6 +433,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     immediate: boolean
   ): Flight {
     const flight = new Flight(this, key, true)
+    flight.epoch = this.runtime.tags.epoch
     ;(this.refreshing ??= new Map()).set(key, flight)
     this.run(
       flight,
@@ -491,17 +500,20 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     if (flight.detached) return
     flight.detached = true
     const slot = this.map.get(flight.key)!
-    const own = flight.own
-    if (own !== undefined) {
+    const result = flight.result
+    const tags = result?.tags
+    // A tag of this result was invalidated while it loaded: the invalidation wins.
+    if (tags !== undefined && invalidatedSince(this.runtime.tags, tags, flight.epoch)) return this.remove(slot)
+    if (result !== undefined && result.ownExpiry) {
       const value = exit._tag === "Success" ? exit.value : new CachedFailure(exit)
-      return this.store(slot, value, own.expiresAt(this.clock.unsafeCurrentTimeMillis()))
+      return this.store(slot, value, result.expiresAt(this.clock.unsafeCurrentTimeMillis()), tags)
     }
     const timeToLive = retention(this.policy, exit, false)
     if (timeToLive === undefined) return this.remove(slot)
     const value = exit._tag === "Success"
       ? exit.value
       : new CachedFailure(Exit.fail((exit.cause as { readonly error: unknown }).error))
-    this.store(slot, value, this.expiry(timeToLive, flight.jitter))
+    this.store(slot, value, this.expiry(timeToLive, flight.jitter), tags)
   }
 
   private completeRefresh(flight: Flight, exit: AnyExit): void {
@@ -511,13 +523,16 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     if (!flight.detached && exit._tag === "Success") {
       flight.detached = true
       const slot = this.map.get(flight.key)!
-      const own = flight.own
+      const result = flight.result
+      const tags = result?.tags
+      if (tags !== undefined && invalidatedSince(this.runtime.tags, tags, flight.epoch)) return this.remove(slot)
       this.store(
         slot,
         exit.value,
-        own !== undefined
-          ? own.expiresAt(this.clock.unsafeCurrentTimeMillis())
-          : this.expiry(retention(this.policy, exit, true)!, flight.jitter)
+        result !== undefined && result.ownExpiry
+          ? result.expiresAt(this.clock.unsafeCurrentTimeMillis())
+          : this.expiry(retention(this.policy, exit, true)!, flight.jitter),
+        tags
       )
     }
     flight.detached = true
@@ -543,10 +558,11 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
       : expiresAt(this.clock.unsafeCurrentTimeMillis(), timeToLive, draw, this.policy.jitter)
   }
 
-  private store(slot: number, value: unknown, expiresAt: number): void {
+  private store(slot: number, value: unknown, expiresAt: number, tags?: ReadonlyArray<string>): void {
     if (this.weights !== undefined && !this.weigh(slot, value)) return
     this.values[slot] = value
     if (this.promises !== undefined) this.promises[slot] = undefined
+    if (tags !== undefined || this.slotTags?.[slot] !== undefined) this.retag(slot, tags)
     // A namespace whose policy never expires has no expiry array until an entry needs one.
     if (this.expires === undefined) {
       if (expiresAt === Infinity) return
@@ -582,6 +598,40 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     return true
   }
 
+  /** Gives the slot's entry its tags (none: `undefined`), in the index of keys by tag. */
+  private retag(slot: number, tags: ReadonlyArray<string> | undefined): void {
+    const slotTags = this.slotTags ??= []
+    const key = this.keys[slot]
+    const tagged = this.tagged ??= new Map()
+    const old = slotTags[slot]
+    if (old !== undefined) {
+      for (const tag of old) {
+        const keys = tagged.get(tag)
+        if (keys !== undefined && keys.delete(key) && keys.size === 0) tagged.delete(tag)
+      }
+    }
+    slotTags[slot] = tags !== undefined && tags.length > 0 ? tags : undefined
+    if (tags === undefined) return
+    for (const tag of tags) {
+      let keys = tagged.get(tag)
+      if (keys === undefined) tagged.set(tag, keys = new Set())
+      keys.add(key)
+    }
+  }
+
+  /** Removes every entry that carries one of `tags`; answers how many. */
+  unsafeInvalidateTags(tags: Iterable<string>): number {
+    const tagged = this.tagged
+    if (tagged === undefined) return 0
+    let removed = 0
+    for (const tag of tags) {
+      const keys = tagged.get(tag)
+      if (keys === undefined) continue
+      for (const key of Array.from(keys)) if (this.unsafeInvalidate(key)) removed++
+    }
+    return removed
+  }
+
   /** The slot for a load of a key found `MISSING` (a new one) or `EXPIRED` (its own, reused). */
   private slotFor(found: Found, key: MapKey): number {
     if (found !== EXPIRED) return this.allocate(key)
@@ -614,6 +664,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
 
   private remove(slot: number): void {
     this.detach(slot)
+    if (this.slotTags?.[slot] !== undefined) this.retag(slot, undefined)
     if (this.weights !== undefined && this.weights[slot] !== 0) {
       this.weight -= this.weights[slot]!
       this.weights[slot] = 0
@@ -635,6 +686,8 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     this.keys = []
     this.values = []
     this.promises = undefined
+    this.slotTags = undefined
+    this.tagged = undefined
     this.free.length = 0
     this.unused = 0
     this.eviction.clear()

@@ -6,6 +6,7 @@ import type * as Random from "effect/Random"
 import type * as RuntimeFlags from "effect/RuntimeFlags"
 import type { RequestCache } from "../RequestCache.js"
 import type { MapKey } from "./cacheKey.js"
+import type { TagEpochs } from "./tags.js"
 
 /** What every namespace of one cache shares: its time, its randomness, its running fibers. */
 export interface CacheRuntime {
@@ -15,6 +16,8 @@ export interface CacheRuntime {
   readonly fibers: FiberSet.FiberSet<unknown, unknown>
   /** The layer's scope has closed (or `cacheClose()` was called): every call fails. */
   closed: boolean
+  /** The tag invalidations, so that they win over the loads in flight. */
+  readonly tags: TagEpochs
 }
 
 /**

@@ -15,6 +15,7 @@ import type { Flight } from "./flight.js"
 import { CachedFailure, type Found, FRESH, LOADING, MemoryNamespace, STALE } from "./memoryNamespace.js"
 import type { CacheRuntime } from "./namespace.js"
 import { resolve, type ResolvedPolicy } from "./options.js"
+import { makeTagEpochs } from "./tags.js"
 
 type Lookup = RequestCache.Lookup
 
@@ -115,7 +116,8 @@ const makeCache = (
     clock: Effect.clock,
     random: Effect.random,
     fibers: Scope.extend(FiberSet.make(), scope),
-    closed: Effect.succeed(false)
+    closed: Effect.succeed(false),
+    tags: Effect.sync(makeTagEpochs)
   }))
   const namespace = new MemoryNamespace(name, policy, runtime)
   const counters = namespace.counters

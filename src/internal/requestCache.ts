@@ -21,7 +21,7 @@ import { type LookupMany, makeBatcher, ofValues } from "./batch.js"
 import { argumentsKey, type MapKey, toMapKey } from "./cacheKey.js"
 import type { NamespaceCounters } from "./counters.js"
 export { CacheClosedError } from "./errors.js"
-import { OwnExpiry } from "./expiry.js"
+import { LookupResult } from "./expiry.js"
 import { lookupEffect } from "./flight.js"
 import { MemoryNamespace } from "./memoryNamespace.js"
 import { type CacheRuntime, type InternalNamespace, toInternal } from "./namespace.js"
@@ -35,6 +35,7 @@ import {
 } from "./options.js"
 import * as stats from "./stats.js"
 import { StoreNamespace } from "./storeNamespace.js"
+import { makeTagEpochs, recordInvalidation, tagsOf } from "./tags.js"
 
 /** The service's key in a `Context` (the tag class in `RequestCache.ts` uses the same). */
 export const TypeId = "effect-request-cache/RequestCache"
@@ -129,7 +130,8 @@ const makeRuntime = (namespaces: () => Namespaces): Effect.Effect<CacheRuntime, 
       clock: yield* Effect.clock,
       random: yield* Effect.random,
       fibers: yield* FiberSet.make(),
-      closed: false
+      closed: false,
+      tags: makeTagEpochs()
     }
     // Added after the `FiberSet`, so it runs before the set interrupts the fibers.
     yield* Effect.addFinalizer(() =>
@@ -163,6 +165,12 @@ export const make = (
       invalidateAll: Effect.sync(() => {
         for (const ns of namespaces.all.values()) (ns as MemoryNamespace).unsafeInvalidateAll()
       }),
+      invalidateTags: (tags) =>
+        Effect.sync(() => {
+          const all = Array.from(tags)
+          recordInvalidation(runtime.tags, all)
+          for (const ns of namespaces.all.values()) (ns as MemoryNamespace).unsafeInvalidateTags(all)
+        }),
       stats: namespaces.stats,
       statsFor: (name) => namespaces.statsFor(name)
     } satisfies RequestCache.Service
@@ -261,6 +269,17 @@ export const makeStore = (
     return {
       namespace: (name, overrides, schema) => namespaces.get(name, overrides, schema),
       invalidateAll: Effect.forEach(namespaces.all.values(), (ns) => ns.invalidateAll, { discard: true }),
+      invalidateTags: (tags) =>
+        Effect.suspend(() => {
+          const all = Array.from(tags)
+          recordInvalidation(runtime.tags, all)
+          return Effect.forEach(
+            namespaces.all.values(),
+            (ns) =>
+              ns instanceof StoreNamespace ? ns.invalidateTags(all) : Effect.sync(() => ns.unsafeInvalidateTags(all)),
+            { discard: true }
+          )
+        }),
       stats: namespaces.stats,
       statsFor: (name) => namespaces.statsFor(name)
     } satisfies RequestCache.Service
@@ -286,7 +305,7 @@ class DisabledNamespace implements InternalNamespace {
     return Effect.flatMap(
       lookupEffect(lookup, args) as Effect.Effect<unknown, unknown>,
       // A lookup that sets its own expiry (`get` with a time to live): its value, not stored.
-      (value) => value instanceof OwnExpiry ? value.exit : Effect.succeed(value)
+      (value) => value instanceof LookupResult ? value.exit : Effect.succeed(value)
     )
   }
   unsafeGet(key: MapKey, lookup: RequestCache.Lookup, args: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown> {
@@ -325,6 +344,7 @@ export const makeDisabled: Effect.Effect<RequestCache.Service> = Effect.sync(() 
   return {
     namespace,
     invalidateAll: Effect.void,
+    invalidateTags: () => Effect.void,
     stats: Effect.sync(() => stats.sum(Array.from(namespaces.values(), (ns) => stats.make({ misses: ns.misses })))),
     statsFor: (name) => Effect.sync(() => stats.make({ misses: namespaces.get(name)?.misses ?? 0 }))
   }
@@ -344,7 +364,7 @@ export const get = <A, E, R>(
   const timeToLive = entryTimeToLive(options)
   const load: RequestCache.Lookup = timeToLive === undefined
     ? () => lookup
-    : () => Effect.map(lookup, (value) => OwnExpiry.after(Exit.succeed(value), timeToLive))
+    : () => Effect.map(lookup, (value) => LookupResult.after(Exit.succeed(value), timeToLive))
   return Effect.withFiberRuntime<unknown, unknown>((fiber, status) => {
     const mapKey = toMapKey(key, "key")
     return toInternal(serviceOf(fiber).namespace(name)).unsafeGet(mapKey, load, NO_ARGS, fiber, status.runtimeFlags)
@@ -373,6 +393,8 @@ export const invalidate = (name: string, key: unknown): Effect.Effect<boolean, n
   Effect.withFiberRuntime((fiber) => serviceOf(fiber).namespace(name).invalidate(toMapKey(key, "key")))
 
 export const invalidateAll: Effect.Effect<void, never, RequestCache> = Effect.flatMap(tag, (s) => s.invalidateAll)
+export const invalidateTags = (tags: Iterable<string>): Effect.Effect<void, never, RequestCache> =>
+  Effect.flatMap(tag, (s) => s.invalidateTags(tags))
 export const statsAll: Effect.Effect<CacheStats, never, RequestCache> = Effect.flatMap(tag, (s) => s.stats)
 export const statsFor = (name: string): Effect.Effect<CacheStats, never, RequestCache> =>
   Effect.flatMap(tag, (s) => s.statsFor(name))
@@ -396,15 +418,19 @@ const makeCached = <Args extends ReadonlyArray<unknown>, A, E, R>(
     readonly key?: ((...args: Args) => unknown) | undefined
     readonly policy?: CachePolicy.Options<E, A> | undefined
     readonly schema?: RequestCache.CachedSchema<A, any, any, any> | undefined
+    readonly tags?: ((value: A, ...args: Args) => ReadonlyArray<string>) | undefined
   },
   makeLookup: (namespaceOf: (fiber: AnyFiber) => InternalNamespace) => RequestCache.Lookup
 ): RequestCache.Cached<Args, A, E, R> => {
-  const { key: keyFn, name, policy, schema } = options
+  const { key: keyFn, name, policy, schema, tags } = options
   if (typeof name !== "string" || name.length === 0) {
     throw new CachePolicyError({ option: "name", reason: "expected a non-empty string naming the namespace" })
   }
   if (keyFn !== undefined && typeof keyFn !== "function") {
     throw new CachePolicyError({ option: "key", reason: "expected a function of the arguments" })
+  }
+  if (tags !== undefined && typeof tags !== "function") {
+    throw new CachePolicyError({ option: "tags", reason: "expected a function (value, ...args) => tags" })
   }
   const overrides = policy as CachePolicy.Options<never> | undefined
   if (schema !== undefined && (typeof schema !== "object" || schema === null || !("success" in schema))) {
@@ -432,7 +458,13 @@ const makeCached = <Args extends ReadonlyArray<unknown>, A, E, R>(
   const keyOf = keyFn === undefined
     ? argumentsKey
     : (args: ReadonlyArray<unknown>) => toMapKey(keyFn(...(args as Args)), "key")
-  const erased = makeLookup(namespaceOf)
+  const untagged = makeLookup(namespaceOf)
+  // With tags, each result says which tags its entry carries.
+  const erased: RequestCache.Lookup = tags === undefined ? untagged : ((...args: Args) =>
+    Effect.map(
+      untagged(...(args as unknown as ReadonlyArray<never>)),
+      (value) => LookupResult.tagged(Exit.succeed(value), tagsOf(tags, value, args))
+    )) as unknown as RequestCache.Lookup
 
   const call = (...args: Args) =>
     Effect.withFiberRuntime<unknown, unknown>((fiber, status) =>
@@ -451,8 +483,14 @@ const makeCached = <Args extends ReadonlyArray<unknown>, A, E, R>(
       ),
     set: (...argsAndValue: [...Args, A]) =>
       Effect.withFiberRuntime((fiber) => {
-        const args = argsAndValue.slice(0, -1)
-        return namespaceOf(fiber).set(keyOf(args), argsAndValue[argsAndValue.length - 1])
+        const args = argsAndValue.slice(0, -1) as unknown as Args
+        const value = argsAndValue[argsAndValue.length - 1]
+        return namespaceOf(fiber).set(
+          keyOf(args),
+          value,
+          undefined,
+          tags === undefined ? undefined : tagsOf(tags, value, args)
+        )
       }),
     peek,
     // Calls from many fibers at once: a batch function's misses go to one batch.

@@ -11,7 +11,7 @@ import type { Coordination, Service as StoreService, StoreEvent } from "../Cache
 import type { RequestCache } from "../RequestCache.js"
 import type { MapKey } from "./cacheKey.js"
 import { NamespaceCounters } from "./counters.js"
-import { OwnExpiry, retention } from "./expiry.js"
+import { LookupResult, retention } from "./expiry.js"
 import { type Flight, lookupEffect } from "./flight.js"
 import { FRESH, LOADING, MemoryNamespace } from "./memoryNamespace.js"
 import type { CacheRuntime, InternalNamespace } from "./namespace.js"
@@ -67,7 +67,7 @@ const NO_ARGS: ReadonlyArray<never> = []
  * A namespace whose entries live in a `CacheStore`, with a small in-memory first tier (L1) in
  * front. The L1 is a `MemoryNamespace` (its own capacity and time to live; single flight within
  * the process comes from it) whose lookup goes through the store: on an L1 miss the store is read;
- * a fresh entry comes back with its own expiry (`OwnExpiry`) (capped by the L1's time to live); a
+ * a fresh entry comes back with its own expiry (`LookupResult`) (capped by the L1's time to live); a
  * stale one inside its window is served while one refresh runs; a missing one is loaded by one
  * process cluster-wide (with `Coordination`: the lock holder runs the lookup, the others wait for
  * its `set` event, bounded) and written back. A store that fails is logged, counted and bypassed:
@@ -216,6 +216,11 @@ export class StoreNamespace implements InternalNamespace {
 
   close(): void {
     this.l1.close()
+  }
+
+  /** Drops the entries that carry one of `tags` from the first tier. */
+  invalidateTags(tags: ReadonlyArray<string>): Effect.Effect<void> {
+    return Effect.sync(() => void this.l1.unsafeInvalidateTags(tags))
   }
 
   /** Another process (or this one) changed the shared cache. */
@@ -431,7 +436,7 @@ export class StoreNamespace implements InternalNamespace {
     return Effect.flatMap(Effect.exit(lookupEffect(lookup, args) as Effect.Effect<unknown, unknown>), (result) => {
       let exit: AnyExit = result
       let freshUntil: number | undefined
-      if (exit._tag === "Success" && exit.value instanceof OwnExpiry) {
+      if (exit._tag === "Success" && exit.value instanceof LookupResult) {
         // A lookup that sets its own expiry (`RequestCache.get` with a time to live).
         freshUntil = exit.value.expiresAt(this.now())
         exit = exit.value.exit
@@ -439,7 +444,7 @@ export class StoreNamespace implements InternalNamespace {
       if (countsLoad) this.counters.loaded(exit)
       if (freshUntil === undefined && retention(this.policy, exit, refresh) === undefined) return exit
       return Effect.flatMap(this.freshness(exit, undefined, freshUntil), ({ freshUntil, staleUntil }) => {
-        const own = OwnExpiry.at(exit, this.l1Expiry(freshUntil))
+        const own = LookupResult.at(exit, this.l1Expiry(freshUntil))
         if (writer.cancelled) return Effect.succeed(own)
         return Effect.as(this.write(storeKey, exit, freshUntil, staleUntil, state), own)
       })
@@ -462,7 +467,7 @@ export class StoreNamespace implements InternalNamespace {
         Effect.sync(() => {
           this.counters.refreshed(exit)
           const own = exit._tag === "Success" ? exit.value : undefined
-          if (!writer.cancelled && own instanceof OwnExpiry && own.exit._tag === "Success") {
+          if (!writer.cancelled && own instanceof LookupResult && own.exit._tag === "Success") {
             this.l1.unsafeSetAt(key, own.exit.value, own.expiresAt(this.now()))
           }
         })
@@ -568,8 +573,8 @@ export class StoreNamespace implements InternalNamespace {
   }
 
   /** The L1's copy of a store entry: the store's expiry, capped by the L1's time to live. */
-  private own(entry: StoredEntry, now: number): OwnExpiry {
-    return OwnExpiry.at(entry.exit, Math.min(entry.freshUntil, now + this.context.l1TimeToLive))
+  private own(entry: StoredEntry, now: number): LookupResult {
+    return LookupResult.at(entry.exit, Math.min(entry.freshUntil, now + this.context.l1TimeToLive))
   }
 
   /**
