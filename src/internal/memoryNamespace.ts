@@ -13,6 +13,7 @@ import type { MapKey } from "./cacheKey.js"
 import { type NamespaceMetrics, namespaceMetrics } from "./metrics.js"
 import { cachesError, type ResolvedPolicy } from "./policy.js"
 import * as stats from "./stats.js"
+import { traced } from "./tracing.js"
 
 /** What every namespace of one cache shares: its time, its randomness, its running fibers. */
 export interface CacheHost {
@@ -480,6 +481,7 @@ export class MemoryNamespace implements Namespace {
       // A lookup that throws instead of returning an Effect fails its flight with a defect.
       effect = Effect.die(error)
     }
+    effect = traced(effect, this.name, flight.refresh ? "refresh" : "load", caller)
     // A lookup that is already complete (`Effect.succeed`, `Effect.fail`, a cached `Exit`) needs
     // no fiber: its exit is the flight's result. (With jitter the draw from `Random` needs one.)
     if (Exit.isExit(effect) && this.policy.jitter === 0) {

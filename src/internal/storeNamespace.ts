@@ -20,6 +20,7 @@ import {
   type StoredEntry,
   toStoreKey
 } from "./storeEntry.js"
+import { tracedOnFiber } from "./tracing.js"
 
 type AnyExit = Exit.Exit<unknown, unknown>
 type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
@@ -396,7 +397,8 @@ export class StoreNamespace implements Namespace {
     if (this.refreshing.has(storeKey) || this.context.host.closed) return Effect.void
     this.refreshing.add(storeKey)
     const writer = this.addWriter(storeKey)
-    const refresh = Effect.exit(Effect.interruptible(this.loadMissing(storeKey, lookup, args, writer, true))).pipe(
+    const run = tracedOnFiber(this.loadMissing(storeKey, lookup, args, writer, true), this.name, "refresh")
+    const refresh = Effect.exit(Effect.interruptible(run)).pipe(
       Effect.flatMap((exit) =>
         Effect.sync(() => {
           if (exit._tag === "Failure") {
