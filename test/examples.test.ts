@@ -270,6 +270,16 @@ const checks: Record<string, (out: string) => void> = {
     expect(out).toContain("AsyncTTL skip_args=1: two instances, one key: runs=1")
     expect(out).toContain("@cachedMethod: two instances, one key: misses=2 hits=1")
     expect(out).toContain("ttl: 60000 ms")
+  },
+
+  // Not from a seed (its socket test: test/observability.test.ts)
+  "observability.ts": (out) => {
+    expect(out).toMatch(/^metrics: http:\/\/127\.0\.0\.1:\d+\/metrics$/m)
+    expect(out).toContain("spans exported: 5")
+    expect(count(out, "span RequestCache.load ")).toBe(2)
+    expect(out).toContain("request_cache.outcome=failure")
+    expect(out).toMatch(/request_cache_hits\{namespace="users"[^}]*\} 1\n/)
+    expect(out).toMatch(/request_cache_misses\{namespace="users"[^}]*\} 2\n/)
   }
 }
 

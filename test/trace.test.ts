@@ -1,17 +1,18 @@
 /**
  * Replays the ARC paper's OLTP trace through a cached function: a true LRU must reproduce the
  * paper's LRU hit counts exactly (Megiddo and Modha, "ARC: A Self-Tuning, Low Overhead
- * Replacement Cache", USENIX FAST 2003). The trace lives outside the repository, in
- * `../shared/traces` (see its README).
+ * Replacement Cache", USENIX FAST 2003). The trace lives outside the repository (see
+ * `support/traces.ts`): without it these tests are skipped with a notice, except under CI=true.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { decompress } from "fzstd"
-import { existsSync, readFileSync } from "node:fs"
-import { fileURLToPath } from "node:url"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
 import { RequestCache } from "../src/RequestCache.js"
+import { describeTraces, tracesDirectory } from "./support/traces.js"
 
-const traceUrl = new URL("../../shared/traces/OLTP.lis.zst", import.meta.url)
+const TRACE = "OLTP.lis.zst"
 
 /** The number of accesses the ARC paper gives for OLTP. */
 const OLTP_REQUESTS = 914_145
@@ -39,17 +40,10 @@ const parseLis = (text: string): Float64Array => {
 
 let trace: Float64Array | undefined
 
-/** The trace's accesses; fails (never skips) when the shared traces are not checked out. */
+/** The trace's accesses (only called where `describeTraces` found it). */
 const loadTrace = (): Float64Array => {
   if (trace !== undefined) return trace
-  const path = fileURLToPath(traceUrl)
-  if (!existsSync(path)) {
-    throw new Error(
-      `The OLTP trace is missing: expected it at ${path} (the shared traces directory next to the ` +
-        `repository, ../shared/traces/OLTP.lis.zst). Check out ../shared to run this test.`
-    )
-  }
-  const text = new TextDecoder().decode(decompress(readFileSync(path)))
+  const text = new TextDecoder().decode(decompress(readFileSync(join(tracesDirectory([TRACE])!, TRACE))))
   return trace = parseLis(text)
 }
 
@@ -78,7 +72,7 @@ const replay = (capacity: number) =>
     return stats
   }).pipe(Effect.provide(RequestCache.layer({ capacity })))
 
-describe("6. LRU: the OLTP trace (ARC paper)", () => {
+describeTraces("6. LRU: the OLTP trace (ARC paper)", [TRACE], () => {
   it.effect("capacity 1,000: 300,122 hits", () =>
     Effect.gen(function*() {
       const stats = yield* replay(1_000)

@@ -18,6 +18,7 @@ import { Flight, type FlightOwner, lookupEffect } from "./flight.js"
 import type { CacheRuntime, InternalNamespace } from "./namespace.js"
 import { CachePolicyError, expires, type ResolvedPolicy, timeToLiveOf } from "./options.js"
 import { invalidatedSince } from "./tags.js"
+import { traced } from "./tracing.js"
 
 type Lookup = RequestCache.Lookup
 
@@ -470,6 +471,8 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     flags: RuntimeFlags.RuntimeFlags,
     immediate: boolean
   ): void {
+    // In a span, when the caller's program has a tracer (`tracing.ts`); otherwise untouched.
+    if (caller !== undefined) effect = traced(effect, this.name, flight.refresh ? "refresh" : "load", caller)
     if (Exit.isExit(effect)) return flight.settle(effect)
     const fiber = caller === undefined
       ? forkDetached(effect, immediate)

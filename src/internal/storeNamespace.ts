@@ -24,6 +24,7 @@ import {
   type StoredEntry,
   toStoreKey
 } from "./storeEntry.js"
+import { tracedOnFiber } from "./tracing.js"
 
 type Lookup = RequestCache.Lookup
 
@@ -461,7 +462,7 @@ export class StoreNamespace implements InternalNamespace {
     if (this.refreshing.has(storeKey) || this.context.runtime.closed) return Effect.void
     this.refreshing.add(storeKey)
     const writer = this.addWriter(storeKey)
-    const load = this.loadMissing(storeKey, lookup, args, writer, true, false)
+    const load = tracedOnFiber(this.loadMissing(storeKey, lookup, args, writer, true, false), this.name, "refresh")
     const refresh = Effect.exit(Effect.interruptible(load)).pipe(
       Effect.flatMap((exit) =>
         Effect.sync(() => {
