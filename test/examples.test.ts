@@ -278,8 +278,8 @@ const checks: Record<string, (out: string) => void> = {
     expect(out).toContain("spans exported: 5")
     expect(count(out, "span RequestCache.load ")).toBe(2)
     expect(out).toContain("request_cache.outcome=failure")
-    expect(out).toMatch(/request_cache_hits\{namespace="users"[^}]*\} 1\n/)
-    expect(out).toMatch(/request_cache_misses\{namespace="users"[^}]*\} 2\n/)
+    expect(out).toMatch(/request_cache_hits_total\{namespace="users"[^}]*\} 1\n/)
+    expect(out).toMatch(/request_cache_misses_total\{namespace="users"[^}]*\} 2\n/)
   }
 }
 

@@ -96,13 +96,15 @@ describe("the observability example, served", () => {
       const text = await response.text()
       const samples = parseSamples(text)
       // One miss and one hit of user 1, one miss of user 3 whose lookup fails.
-      expect(sample(samples, "request_cache_hits")).toBe(1)
-      expect(sample(samples, "request_cache_misses")).toBe(2)
-      expect(sample(samples, "request_cache_loads")).toBe(2)
-      expect(sample(samples, "request_cache_load_failures")).toBe(1)
-      expect(sample(samples, "request_cache_coalesced")).toBe(0)
+      expect(sample(samples, "request_cache_hits_total")).toBe(1)
+      expect(sample(samples, "request_cache_misses_total")).toBe(2)
+      expect(sample(samples, "request_cache_loads_total")).toBe(2)
+      expect(sample(samples, "request_cache_load_failures_total")).toBe(1)
+      expect(sample(samples, "request_cache_coalesced_total")).toBe(0)
       expect(sample(samples, "request_cache_size")).toBe(1)
-      expect(text).toContain("# TYPE request_cache_hits ")
+      // Counters that only rise: Prometheus counters (`_total`), not gauges.
+      expect(text).toContain("# TYPE request_cache_hits_total counter")
+      expect(text).toContain("# TYPE request_cache_size gauge")
 
       const spans = parseSpans(lines)
       const requests = spans.filter((span) => span.name === "handle request")

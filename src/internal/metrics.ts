@@ -32,7 +32,9 @@ export const namespaceMetrics = (namespace: string): NamespaceMetrics => {
     )
   }
   for (const counter of counters) {
-    metrics[counter] = registry.get(MetricKey.tagged(MetricKey.counter(metricName(counter)), "namespace", namespace))
+    metrics[counter] = registry.get(
+      MetricKey.tagged(MetricKey.counter(metricName(counter), { incremental: true }), "namespace", namespace)
+    )
   }
   return metrics as NamespaceMetrics
 }
