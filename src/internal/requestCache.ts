@@ -194,6 +194,11 @@ export const makeStore = (
     )
     if (store.coordination !== undefined) {
       yield* store.coordination.subscribe((event) => {
+        if (event.kind === "reset") {
+          // The subscription was down: events may have been missed, so every first tier goes.
+          for (const namespace of namespaces.values()) if (namespace instanceof StoreNamespace) namespace.onEvent(event)
+          return
+        }
         const namespace = namespaces.get(event.namespace)
         if (namespace instanceof StoreNamespace) namespace.onEvent(event)
       }).pipe(

@@ -168,7 +168,7 @@ export class StoreNamespace implements Namespace {
   /** Another process (or this one) changed the shared cache. */
   onEvent(event: StoreEvent): void {
     const foreign = event.origin !== this.context.id
-    if (event.kind === "clear" || event.key === undefined) {
+    if (event.kind === "clear" || event.kind === "reset" || event.key === undefined) {
       if (foreign) {
         for (const writers of this.writers.values()) for (const writer of writers) writer.cancelled = true
         this.l1.unsafeInvalidateAll()
