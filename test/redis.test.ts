@@ -117,6 +117,10 @@ describeRedis("RedisStore: commands", () => {
       const prefix = prefixFor("lock")
       const { acquire, release } = (yield* store({ prefix })).coordination!
       expect(yield* acquire("users", "n1", "process-a", 5_000)).toBe(true)
+      // Asked again by its owner (whose first answer was lost), it says yes and renews the lock.
+      expect(yield* acquire("users", "n1", "process-a", 8_000)).toBe(true)
+      const client = yield* raw
+      expect(yield* Effect.promise(() => client.pTTL(`${prefix}::lock:users:n1`))).toBeGreaterThan(5_000)
       expect(yield* acquire("users", "n1", "process-b", 5_000)).toBe(false)
       expect(yield* acquire("users", "n2", "process-b", 5_000)).toBe(true) // one lock per key
       yield* release("users", "n1", "process-b") // not the owner: nothing happens

@@ -51,6 +51,9 @@ interface Waiter {
   resume: (() => void) | undefined
 }
 
+/** Lock requests made in this process: with the cache's id, each load's own lock owner. */
+let lockRequests = 0
+
 /** Logs a burst of store errors once: the first, then at most one line per interval. */
 const WARNING_INTERVAL = 10_000
 
@@ -298,19 +301,27 @@ export class StoreNamespace implements Namespace {
     const coordination = this.context.coordination
     if (coordination === undefined) return this.runAndWrite(storeKey, lookup, args, writer, refresh)
     const { id, lockTimeout } = this.context
+    // Each load its own owner: a request asked twice is this load's, never another's of the key.
+    const owner = `${id}#${++lockRequests}`
     // Listening before trying the lock: the holder's event cannot slip between the two.
     const waiter = this.listen(storeKey)
-    const acquire = this.attempt(coordination.acquire(this.name, storeKey, id, lockTimeout), "acquire", undefined)
-    return Effect.flatMap(acquire, (acquired) => {
+    return Effect.flatMap(this.lock(coordination, storeKey, owner, lockTimeout), (acquired) => {
       if (acquired !== false) {
         this.unlisten(storeKey, waiter)
         // Holding the lock (or the store cannot say): run the lookup. Waiters elsewhere are woken
         // by the `set`, or by a `delete` when there is nothing to share (a failure, interrupted).
         const state = { published: false }
-        const run = this.runAndWrite(storeKey, lookup, args, writer, refresh, state)
-        if (acquired === undefined) return run
+        if (acquired === undefined) return this.runAndWrite(storeKey, lookup, args, writer, refresh, state)
+        // The previous holder may have written the entry and released the lock between this
+        // load's read and its lock: read again, and run the lookup only if it is still missing.
+        const run = Effect.flatMap(this.readFresh(storeKey), (ready) => {
+          if (Option.isNone(ready)) return this.runAndWrite(storeKey, lookup, args, writer, refresh, state)
+          state.published = true // its writer told the others
+          if (!refresh) this.served("coalesced", ready.value)
+          return Effect.succeed(this.timed(ready.value, this.now()))
+        })
         return run.pipe(Effect.ensuring(
-          this.attempt(coordination.release(this.name, storeKey, id), "release", undefined).pipe(
+          this.attempt(coordination.release(this.name, storeKey, owner), "release", undefined).pipe(
             Effect.zipRight(Effect.suspend(() =>
               state.published
                 ? Effect.void
@@ -335,6 +346,22 @@ export class StoreNamespace implements Namespace {
         })
       )
     })
+  }
+
+  /**
+   * Asks for the lock of a key. A request that fails may still have taken it (a timeout: Redis
+   * did it, the answer was lost), so it is asked once more: the lock is re-entrant for its owner,
+   * so that answer says whether this load holds it, and a lost answer never makes a second
+   * lookup beside the real holder's. `undefined`: the store does not answer; run without it.
+   */
+  private lock(
+    coordination: Coordination,
+    storeKey: string,
+    owner: string,
+    lockTimeout: number
+  ): Effect.Effect<boolean | undefined> {
+    const request = this.attempt(coordination.acquire(this.name, storeKey, owner, lockTimeout), "acquire", undefined)
+    return Effect.flatMap(request, (acquired) => acquired === undefined ? request : Effect.succeed(acquired))
   }
 
   /** The store's entry of a key if it is fresh now. */
