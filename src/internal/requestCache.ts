@@ -26,6 +26,7 @@ import type {
 } from "../RequestCache.js"
 import { argumentsKey, type MapKey, toMapKey } from "./cacheKey.js"
 import { type CacheHost, MemoryNamespace, Timed } from "./memoryNamespace.js"
+import { withOutbox } from "./outbox.js"
 import { CachePolicyError, resolve, type ResolvedPolicy, samePolicy } from "./policy.js"
 import * as stats from "./stats.js"
 import { StoreNamespace } from "./storeNamespace.js"
@@ -166,7 +167,9 @@ export const makeStore = (
   Effect.gen(function*() {
     const resolved = yield* resolveStoreOptions(options)
     const base = yield* resolve(resolved.policy)
-    const store = yield* CacheStore
+    const id = instanceId()
+    // Invalidations that do not reach the store are kept and replayed: none is forgotten.
+    const store = (yield* withOutbox(yield* CacheStore, { origin: id })).service
     const scope = yield* Effect.scope
     const runtime = yield* Effect.runtime<never>()
     const host: CacheHost = {
@@ -179,7 +182,7 @@ export const makeStore = (
       host,
       store,
       coordination: store.coordination,
-      id: instanceId(),
+      id,
       lockTimeout: Math.ceil(resolved.lockTimeout),
       l1TimeToLive: resolved.l1TimeToLive,
       l1Capacity: resolved.l1Capacity,
