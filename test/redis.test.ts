@@ -12,7 +12,7 @@ import type { StoreOptions } from "../src/RequestCache.js"
 import { deletePrefix, describeRedis, freshPrefix, rawClient, REDIS, REDIS_URL } from "./support/redis.js"
 import { startProxy, type TcpProxy } from "./support/tcpProxy.js"
 import { NotFound, User, usersFunction as users } from "./support/users.js"
-import { startWorker, type Worker } from "./support/workers.js"
+import { runsKey, sourceKey, startWorker, type Worker } from "./support/workers.js"
 
 const prefixes: Array<string> = []
 const proxies: Array<TcpProxy> = []
@@ -497,7 +497,7 @@ describeRedis("Two-tier cache on Redis: several processes", () => {
   it.scopedLive("4 processes x 1,000 concurrent calls of one cold key: the lookup runs once in all", () =>
     Effect.gen(function*() {
       const client = yield* raw
-      yield* Effect.promise(() => client.set(`${prefix}:source:cold`, "the value"))
+      yield* Effect.promise(() => client.set(sourceKey(prefix, "cold"), "the value"))
       const results = yield* Effect.all(
         processes.map((worker) =>
           ask<{ values: Array<string>; failures: number }>(worker, { op: "stampede", key: "cold", calls: 1_000 })
@@ -505,17 +505,17 @@ describeRedis("Two-tier cache on Redis: several processes", () => {
         { concurrency: "unbounded" }
       )
       for (const result of results) expect(result).toEqual({ values: ["the value"], failures: 0 })
-      expect(yield* Effect.promise(() => client.get(`${prefix}:runs:cold`))).toBe("1")
+      expect(yield* Effect.promise(() => client.get(runsKey(prefix, "cold")))).toBe("1")
     }))
 
   it.scopedLive("L1 coherence: an invalidation in one process is seen by the others within a pub/sub round trip", () =>
     Effect.gen(function*() {
       const client = yield* raw
-      yield* Effect.promise(() => client.set(`${prefix}:source:k`, "v1"))
+      yield* Effect.promise(() => client.set(sourceKey(prefix, "k"), "v1"))
       // The first tiers keep their copies for a minute: only the event can make them let go.
       for (const worker of processes) expect(yield* ask(worker, { op: "get", key: "k" })).toBe("v1")
-      expect(yield* Effect.promise(() => client.get(`${prefix}:runs:k`))).toBe("1")
-      yield* Effect.promise(() => client.set(`${prefix}:source:k`, "v2"))
+      expect(yield* Effect.promise(() => client.get(runsKey(prefix, "k")))).toBe("1")
+      yield* Effect.promise(() => client.set(sourceKey(prefix, "k"), "v2"))
       expect(yield* ask(processes[0]!, { op: "invalidate", key: "k" })).toBe(true)
       const invalidatedAt = Date.now()
       for (const worker of processes.slice(1)) {
@@ -525,7 +525,7 @@ describeRedis("Two-tier cache on Redis: several processes", () => {
       }
       expect(yield* ask(processes[0]!, { op: "get", key: "k" })).toBe("v2")
       // One reload in all: the others read it from Redis (or waited for it under the lock).
-      expect(yield* Effect.promise(() => client.get(`${prefix}:runs:k`))).toBe("2")
+      expect(yield* Effect.promise(() => client.get(runsKey(prefix, "k")))).toBe("2")
     }))
 })
 

@@ -5,8 +5,13 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as path from "node:path"
 import * as readline from "node:readline"
 import { fileURLToPath } from "node:url"
+import type { WorkerOptions } from "./worker.js"
 
 const workerScript = path.join(path.dirname(fileURLToPath(import.meta.url)), "worker.ts")
+
+/** Where the workers' lookup counts its runs of `key`, and reads the "database" value of `key`. */
+export const runsKey = (prefix: string, key: string) => `${prefix}:{db}:runs:${key}`
+export const sourceKey = (prefix: string, key: string) => `${prefix}:{db}:source:${key}`
 
 export interface Worker {
   /** Sends one command; resolves with its result. */
@@ -16,12 +21,7 @@ export interface Worker {
   readonly stop: () => Promise<void>
 }
 
-export const startWorker = (options: {
-  readonly prefix: string
-  readonly url: string
-  readonly l1TimeToLive: number
-  readonly lookupDelay: number
-}): Promise<Worker> =>
+export const startWorker = (options: WorkerOptions): Promise<Worker> =>
   new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", workerScript, JSON.stringify(options)], {
       stdio: ["pipe", "pipe", "pipe"]
