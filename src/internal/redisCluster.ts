@@ -4,6 +4,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { createClient, createCluster } from "redis"
@@ -12,6 +13,7 @@ import type { ClusterOptions } from "../RedisStore.js"
 import type { CachePolicyError } from "./policy.js"
 import { clientOptions, closeWithin, reconnectDelay, socketOptions } from "./redisConnection.js"
 import { type Address, resolveCluster, type ResolvedCluster } from "./redisOptions.js"
+import { slotOf } from "./redisSlot.js"
 import {
   commonConfig,
   commonOptions,
@@ -118,8 +120,8 @@ const makeClusterStore = (options: ResolvedCluster): Effect.Effect<Service, neve
         disableOfflineQueue: true
       },
       commandOptions: { timeout: 0 },
-      // `connect` only discovers the slots; each master is connected at its first command. A
-      // master down at start would otherwise hold the whole cluster unready until it is back.
+      // `connect` only discovers the slots; the store then connects to the masters without waiting
+      // for all of them: a master down at start would otherwise hold the whole cluster unready.
       minimizeConnections: true
     })
     const where = rootNodes.map((node) => `${node.host}:${node.port}`).join(", ")
@@ -143,7 +145,9 @@ const makeClusterStore = (options: ResolvedCluster): Effect.Effect<Service, neve
     })
 
     // Discovery: tried until it succeeds (node-redis tries each root node once per `connect`); the
-    // layer waits for it at most the connect timeout, and commands fail fast meanwhile.
+    // layer waits for it at most the connect timeout (and then as long again for the connections
+    // to the masters), and commands fail fast meanwhile.
+    const discovered = yield* Deferred.make<void>()
     const connected = yield* Deferred.make<void>()
     let closed = false
     const discover: Effect.Effect<void> = Effect.suspend(() => {
@@ -153,7 +157,16 @@ const makeClusterStore = (options: ResolvedCluster): Effect.Effect<Service, neve
           onSuccess: () => {
             if (reported) log(Effect.logInfo(`Redis Cluster at ${where} is back`))
             reported = false
-            return Deferred.succeed(connected, undefined)
+            // Then every master is connected to (for at most the connect timeout: one that is down
+            // keeps trying in the background), so that no command waits for a connection later,
+            // when a burst of work may hold the event loop past the connect timeout.
+            const masters = Effect.promise(() =>
+              Promise.allSettled(cluster.masters.map((master) => cluster.nodeClient(master)))
+            )
+            return Deferred.succeed(discovered, undefined).pipe(
+              Effect.zipRight(Effect.ignore(Effect.timeout(masters, connectTimeout))),
+              Effect.zipRight(Deferred.succeed(connected, undefined))
+            )
           },
           onFailure: () =>
             closed ? Effect.void : Effect.zipRight(Effect.sleep(reconnectDelay(attempt++)), Effect.suspend(() => loop))
@@ -162,7 +175,8 @@ const makeClusterStore = (options: ResolvedCluster): Effect.Effect<Service, neve
       return loop
     })
     yield* Effect.acquireRelease(
-      Effect.forkDaemon(discover),
+      // Interruptible: a fiber forked here would otherwise inherit the acquisition's mask.
+      Effect.forkDaemon(Effect.interruptible(discover)),
       (fiber) =>
         Effect.suspend(() => {
           closed = true
@@ -172,12 +186,22 @@ const makeClusterStore = (options: ResolvedCluster): Effect.Effect<Service, neve
           )
         })
     )
-    yield* Deferred.await(connected).pipe(Effect.timeout(connectTimeout), Effect.ignore)
+    const found = yield* Deferred.await(discovered).pipe(Effect.timeout(connectTimeout), Effect.option)
+    if (Option.isSome(found)) yield* Deferred.await(connected).pipe(Effect.timeout(connectTimeout), Effect.ignore)
 
-    // The masters known now, reached as the root nodes are (scheme and credentials).
+    // The first root node, then the masters known now (reached as the root nodes are: scheme and
+    // credentials), then the other root nodes: where the subscriber goes, in turn.
     const nodes = (): ReadonlyArray<Address> => {
-      const masters = cluster.masters.map((master) => ({ ...first, host: master.host, port: master.port }))
-      return masters.length > 0 ? masters : rootNodes
+      const all = [
+        first,
+        ...cluster.masters.map((master) => ({ ...first, host: master.host, port: master.port })),
+        ...rootNodes
+      ]
+      const seen = new Set<string>()
+      return all.filter((node) => {
+        const at = `${node.host}:${node.port}`
+        return seen.has(at) ? false : (seen.add(at), true)
+      })
     }
     const subscriber = yield* makeSubscriber({
       channel: options.channel,
@@ -189,9 +213,14 @@ const makeClusterStore = (options: ResolvedCluster): Effect.Effect<Service, neve
       makeClient: (node, reconnectStrategy) => createClient(clientOptions(node, connectTimeout, reconnectStrategy)),
       label: "Redis Cluster"
     })
+    const layout = clusterLayout(options.prefix)
+    // A breaker per master: one that is down fails fast on its own slots, the others serve theirs.
+    const circuitOf = (namespace: string, key: string) =>
+      cluster.slots[slotOf(layout.entry(namespace, key))]?.master.address ?? "no master yet"
     return guarded(
-      makeService("redis-cluster", clusterConnection(cluster), clusterLayout(options.prefix), subscriber, options),
-      options
+      makeService("redis-cluster", clusterConnection(cluster), layout, subscriber, options),
+      options,
+      circuitOf
     )
   })
 

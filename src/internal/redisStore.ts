@@ -110,9 +110,12 @@ export const makeService = (
   }
 }
 
-/** `service` with the breaker of `options` in front (the timeouts are the service's own). */
-export const guarded = (service: Service, options: Resolved): Service =>
-  resilient(service, { ...options, timedByStore: true })
+/** `service` with the breakers of `options` in front (the timeouts are the service's own). */
+export const guarded = (
+  service: Service,
+  options: Resolved,
+  circuitOf?: (namespace: string, key: string) => string
+): Service => resilient(service, { ...options, timedByStore: true }, circuitOf)
 
 const serverConnection = (client: Client): Connection => ({
   get: (key) => client.get(key),

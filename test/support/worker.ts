@@ -6,13 +6,14 @@
  *
  * - `{ "op": "stampede", "key": "k", "calls": 1000 }`: that many concurrent calls of one key;
  *   answers the distinct values they got and how many failed.
- * - `{ "op": "get", "key": "k" }`, `{ "op": "invalidate", "key": "k" }`, `{ "op": "stats" }`.
+ * - `{ "op": "get", "key": "k" }`, `{ "op": "invalidate", "key": "k" }`, `{ "op": "stats" }`,
+ *   `{ "op": "set", "key": "k", "value": "v" }`, `{ "op": "timed", "key": "k" }` (a get and its ms).
  *
  * The lookup counts its runs with `INCR prefix:{db}:runs:<key>` (across every process) and answers
  * the "database" value `GET prefix:{db}:source:<key>`, after `lookupDelay` ms (`runsKey`,
  * `sourceKey`; in a cluster, every such key is in the slot of `{db}`).
  */
-import { Effect, Layer, ManagedRuntime, Schema } from "effect"
+import { Duration, Effect, Layer, ManagedRuntime, Schema } from "effect"
 import * as readline from "node:readline"
 import { createClient, createCluster } from "redis"
 import { RequestCache } from "../../src/index.js"
@@ -62,6 +63,8 @@ type Command =
   | { readonly op: "stampede"; readonly key: string; readonly calls: number }
   | { readonly op: "get"; readonly key: string }
   | { readonly op: "invalidate"; readonly key: string }
+  | { readonly op: "set"; readonly key: string; readonly value: string }
+  | { readonly op: "timed"; readonly key: string }
   | { readonly op: "stats" }
 
 const handle = (command: Command): Effect.Effect<unknown, never, RequestCache> => {
@@ -79,6 +82,13 @@ const handle = (command: Command): Effect.Effect<unknown, never, RequestCache> =
       return getValue(command.key).pipe(Effect.orDie)
     case "invalidate":
       return getValue.invalidate(command.key)
+    case "set":
+      return getValue.set(command.key, command.value)
+    case "timed":
+      return Effect.timed(getValue(command.key)).pipe(
+        Effect.map(([duration, value]) => ({ value, millis: Duration.toMillis(duration) })),
+        Effect.orDie
+      )
     case "stats":
       return getValue.stats
   }
