@@ -239,7 +239,8 @@ describeRedisServer("Redis Cluster", () => {
           rootNodes,
           l1TimeToLive: 60_000,
           lookupDelay: 100,
-          store: { commandTimeout: "100 millis", connectTimeout: "500 millis" }
+          // The default command timeout (250 ms), as in production.
+          store: { connectTimeout: "500 millis" }
         })))
     }, 120_000)
     afterAll(async () => {
