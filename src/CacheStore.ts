@@ -51,6 +51,9 @@ export class CacheStoreError extends Data.TaggedError("CacheStoreError")<{
  * - `set`: a new entry was written under `key`.
  * - `delete`: `key` was invalidated.
  * - `clear`: every key of `namespace` was invalidated (`key` is absent).
+ * - `reset`: this process's subscription was lost and is made again, so it may have missed
+ *   events: every namespace drops its first tier (`namespace` and `origin` are `""`). A store
+ *   gives it to its own subscribers; it is never published.
  *
  * @example
  * ```ts
@@ -63,7 +66,7 @@ export class CacheStoreError extends Data.TaggedError("CacheStoreError")<{
  * @category models
  */
 export interface StoreEvent {
-  readonly kind: "set" | "delete" | "clear"
+  readonly kind: "set" | "delete" | "clear" | "reset"
   readonly namespace: string
   readonly key?: string | undefined
   /** The id of the process (of the cache instance) that made the change. */
@@ -86,7 +89,11 @@ export interface StoreEvent {
  * @category models
  */
 export interface Coordination {
-  /** Takes the lock of `key` for `owner` unless another holds it; it lapses after `timeToLive` ms. */
+  /**
+   * Takes the lock of `key` for `owner` unless another owner holds it; it lapses after
+   * `timeToLive` ms. Answers `true` when `owner` already holds it (and renews it), so that an
+   * owner whose request timed out can ask again and learn whether its first request took it.
+   */
   readonly acquire: (
     namespace: string,
     key: string,
@@ -99,7 +106,8 @@ export interface Coordination {
   readonly publish: (event: StoreEvent) => Effect.Effect<void, CacheStoreError>
   /**
    * Calls `onEvent` for every event published from now until the scope closes (the
-   * subscription is made before the effect succeeds).
+   * subscription is made before the effect succeeds), and with a `reset` event each time the
+   * subscription is made again after it was lost.
    */
   readonly subscribe: (
     onEvent: (event: StoreEvent) => void

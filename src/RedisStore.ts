@@ -12,6 +12,9 @@
  *   repeated failures; the layer builds even when Redis is down, and the store is used again as
  *   soon as Redis is back. A failed command is a `CacheStoreError`, which the cache logs, counts
  *   and answers by running the lookup: Redis never fails a caller.
+ * - `layerCluster` is the same store on a Redis Cluster: an entry and its lock share a hash slot
+ *   (`prefix:{namespace:key}`), `invalidateAll` scans every master, and events go on a channel
+ *   that every node carries.
  *
  * @since 0.1.0
  */
@@ -21,7 +24,9 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import type { CacheStore, CacheStoreError, Service } from "./CacheStore.js"
+import type { CachePolicyError } from "./CachePolicy.js"
+import type { CacheStore, Service } from "./CacheStore.js"
+import * as internalCluster from "./internal/redisCluster.js"
 import * as internal from "./internal/redisStore.js"
 
 /**
@@ -64,9 +69,35 @@ export interface Options {
 }
 
 /**
+ * The options of the Redis Cluster store: those of {@link Options} but `url`, and the nodes to
+ * discover the cluster from. Only `rootNodes` and `prefix` are required.
+ *
+ * @example
+ * ```ts
+ * import type { RedisStore } from "effect-request-cache/redis"
+ *
+ * const options: RedisStore.ClusterOptions = {
+ *   rootNodes: ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000", "redis://10.0.0.3:7000"],
+ *   prefix: "myapp"
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClusterOptions extends Omit<Options, "url"> {
+  /**
+   * Some nodes of the cluster, `redis[s]://[[user][:password]@]host[:port]` (no database: a
+   * cluster has only 0); the others are discovered from them. Every node is reached with the
+   * scheme, user and password of these.
+   */
+  readonly rootNodes: ReadonlyArray<string>
+}
+
+/**
  * The Redis store, connected in the layer's scope and closed with it. Fails only on a bad option
- * (a `CacheStoreError` with operation `configure`); when Redis is down at start the layer still
- * builds, and the store is used once Redis answers.
+ * (a `CachePolicyError` naming it, as the cache's own options do); when Redis is down at start the
+ * layer still builds, and the store is used once Redis answers.
  *
  * @example
  * ```ts
@@ -82,7 +113,7 @@ export interface Options {
  * @since 0.1.0
  * @category layers
  */
-export const layer: (options: Options) => Layer.Layer<CacheStore, CacheStoreError> = internal.layer
+export const layer: (options: Options) => Layer.Layer<CacheStore, CachePolicyError> = internal.layer
 
 /**
  * The Redis store with its options read from `Config` (see {@link config}).
@@ -102,7 +133,7 @@ export const layer: (options: Options) => Layer.Layer<CacheStore, CacheStoreErro
  */
 export const layerConfig: (
   config: Config.Config<Options>
-) => Layer.Layer<CacheStore, CacheStoreError | ConfigError.ConfigError> = internal.layerConfig
+) => Layer.Layer<CacheStore, CachePolicyError | ConfigError.ConfigError> = internal.layerConfig
 
 /**
  * Reads the options from `Config`: `prefix` (required), `url`, `channel`, `commandTimeout`,
@@ -140,4 +171,94 @@ export const config: Config.Config<Options> = internal.config
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options: Options) => Effect.Effect<Service, CacheStoreError, Scope.Scope> = internal.make
+export const make: (options: Options) => Effect.Effect<Service, CachePolicyError, Scope.Scope> = internal.make
+
+/**
+ * The store on a Redis Cluster (node-redis `createCluster`), connected in the layer's scope and
+ * closed with it, with the timeouts, breaker and option checks of {@link layer}:
+ *
+ * - An entry is `prefix:{namespace:key}` and its lock `prefix::lock:{namespace:key}`: the hash tag
+ *   `{namespace:key}` puts both in one slot, so the lock's scripts run on the entry's master.
+ * - `invalidateAll` scans and unlinks on every master.
+ * - Events are `PUBLISH`ed on the channel: a cluster carries classic pub/sub to every node, so the
+ *   subscriber (one connection, on any node) hears every event; it moves to another node when its
+ *   own is lost, and then tells the cache to drop its first tier (`reset`).
+ *
+ * The layer builds when the cluster is unreachable at start and keeps trying to discover it.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { RequestCache } from "effect-request-cache"
+ * import { RedisStore } from "effect-request-cache/redis"
+ *
+ * const CacheLive = RequestCache.layerStore({ timeToLive: "5 minutes" }).pipe(
+ *   Layer.provide(RedisStore.layerCluster({
+ *     rootNodes: ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"],
+ *     prefix: "myapp"
+ *   }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerCluster: (options: ClusterOptions) => Layer.Layer<CacheStore, CachePolicyError> =
+  internalCluster.layerCluster
+
+/**
+ * The Redis Cluster store with its options read from `Config` (see {@link clusterConfig}).
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import { RedisStore } from "effect-request-cache/redis"
+ *
+ * // REDIS_ROOT_NODES=redis://10.0.0.1:7000,redis://10.0.0.2:7000 REDIS_PREFIX=myapp ...
+ * const StoreLive = RedisStore.layerClusterConfig(RedisStore.clusterConfig.pipe(Config.nested("redis")))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerClusterConfig: (
+  config: Config.Config<ClusterOptions>
+) => Layer.Layer<CacheStore, CachePolicyError | ConfigError.ConfigError> = internalCluster.layerClusterConfig
+
+/**
+ * Reads the cluster options from `Config`: `rootNodes` (a comma-separated list of URLs), and
+ * `prefix`, `channel`, `commandTimeout`, `connectTimeout`, `breaker.failures`, `breaker.cooldown`
+ * as in {@link config}.
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import { RedisStore } from "effect-request-cache/redis"
+ *
+ * const options = RedisStore.clusterConfig.pipe(Config.nested("redis"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const clusterConfig: Config.Config<ClusterOptions> = internalCluster.clusterConfig
+
+/**
+ * Builds the Redis Cluster store in a scope (the layer is this in `Layer.scoped`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RedisStore } from "effect-request-cache/redis"
+ *
+ * const program = Effect.scoped(Effect.gen(function* () {
+ *   const store = yield* RedisStore.makeCluster({ rootNodes: ["redis://127.0.0.1:7000"], prefix: "myapp" })
+ *   yield* store.set("users", "n1", "entry", 60_000).pipe(Effect.ignore)
+ * }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeCluster: (options: ClusterOptions) => Effect.Effect<Service, CachePolicyError, Scope.Scope> =
+  internalCluster.makeCluster

@@ -246,7 +246,8 @@ describe("Stores: faults never fail the caller", () => {
       const values = yield* Effect.forEach([1, 2, 3], (id) => get(id)).pipe(inside(a))
       expect(values.map((u) => u.id)).toEqual([1, 2, 3])
       expect(state.runs).toBe(3)
-      expect(yield* get.stats.pipe(inside(a))).toMatchObject({ storeErrors: 3, misses: 3, loads: 3 })
+      // Each bad entry is read twice: on the miss, and again once the lock is taken.
+      expect(yield* get.stats.pipe(inside(a))).toMatchObject({ storeErrors: 6, misses: 3, loads: 3 })
       // The next write replaced the bad entry.
       const b = yield* process(store)
       yield* get(1).pipe(inside(b))
@@ -336,7 +337,7 @@ describe("Stores: single flight within a process (the first caller reads the sto
       expect(held.state.reads).toBe(1)
     }))
 
-  it.scoped("concurrent callers of a key nobody holds: one read and one lookup", () =>
+  it.scoped("concurrent callers of a key nobody holds: one load (a read, the lock, a read again) and one lookup", () =>
     Effect.gen(function*() {
       const held = heldReads(yield* CacheStore.makeMemory)
       const a = yield* process(held.service)
@@ -348,7 +349,7 @@ describe("Stores: single flight within a process (the first caller reads the sto
       yield* Deferred.succeed(held.state.gate, undefined)
       const users = yield* Fiber.joinAll(fibers)
       expect(new Set(users.map((u) => u.name))).toEqual(new Set(["user 1-1"]))
-      expect(held.state.reads).toBe(1)
+      expect(held.state.reads).toBe(2)
       expect(state.runs).toBe(1)
       expect(yield* get.stats.pipe(inside(a))).toMatchObject({ hits: 0, coalesced: 4, misses: 1, loads: 1 })
     }))
@@ -464,6 +465,127 @@ describe("Stores: two processes over one shared store", () => {
       yield* Fiber.join(fiber)
       yield* get(1).pipe(inside(b))
       expect(state.runs).toBe(2)
+    }))
+})
+
+/** `store` with `before` run ahead of each lock request (then the request, as the store answers it). */
+const lockRequests = (
+  store: CacheStore.Service,
+  around: (request: Effect.Effect<boolean, CacheStore.CacheStoreError>, attempt: number) => Effect.Effect<
+    boolean,
+    CacheStore.CacheStoreError
+  >
+): CacheStore.Service => {
+  let attempt = 0
+  const coordination = store.coordination!
+  return {
+    ...store,
+    coordination: {
+      ...coordination,
+      acquire: (namespace, key, owner, timeToLive) =>
+        Effect.suspend(() => around(coordination.acquire(namespace, key, owner, timeToLive), ++attempt))
+    }
+  }
+}
+
+const lostAnswer = new CacheStore.CacheStoreError({
+  operation: "acquire",
+  reason: "no answer from redis within 250 ms"
+})
+
+describe("Stores: the lock across processes (one lookup per key in the cluster)", () => {
+  it.scoped("the lock taken after another process wrote the entry and released it: the store is read again, no lookup", () =>
+    Effect.gen(function*() {
+      const shared = yield* CacheStore.makeMemory
+      const b = yield* process(shared)
+      const { get, state } = usersFunction(fresh("users"))
+      // Between a's read (nothing) and its lock request, b loads the key, writes it and releases its lock.
+      const a = yield* process(
+        lockRequests(
+          shared,
+          (request, attempt) => attempt === 1 ? Effect.zipRight(Effect.orDie(get(1).pipe(inside(b))), request) : request
+        )
+      )
+      const fromA = yield* get(1).pipe(inside(a))
+      expect(state.runs).toBe(1)
+      expect(fromA).toEqual(yield* get(1).pipe(inside(b)))
+      expect(yield* get.stats.pipe(inside(a))).toMatchObject({ misses: 0, loads: 0, coalesced: 1, storeErrors: 0 })
+      // a released the lock it took: the key's next load elsewhere takes it at once.
+      expect(yield* shared.coordination!.acquire(get.namespace, "n1", "someone", 1_000)).toBe(true)
+    }))
+
+  it.scoped("a lock request whose answer is lost, when it took the lock: asked again, it holds it; one lookup in all", () =>
+    Effect.gen(function*() {
+      const shared = yield* CacheStore.makeMemory
+      const gate = yield* Deferred.make<void>()
+      const { get, state } = usersFunction(fresh("users"), { gate })
+      // The first request reaches the store and takes the lock, but its answer never comes back.
+      const a = yield* process(
+        lockRequests(
+          shared,
+          (request, attempt) => attempt === 1 ? Effect.zipRight(request, Effect.fail(lostAnswer)) : request
+        )
+      )
+      const b = yield* process(shared)
+      const onA = yield* Effect.fork(get(1).pipe(inside(a)))
+      yield* eventually(() => state.runs === 1)
+      const onB = yield* Effect.fork(get(1).pipe(inside(b))) // finds the lock held: waits for a
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+      yield* Deferred.succeed(gate, undefined)
+      const [fromA, fromB] = yield* Fiber.joinAll([onA, onB])
+      expect(state.runs).toBe(1)
+      expect(fromB).toEqual(fromA)
+      // The lost answer is a store error; the lock a took is released once its result is written.
+      expect((yield* get.stats.pipe(inside(a))).storeErrors).toBe(1)
+      expect(yield* shared.coordination!.acquire(get.namespace, "n1", "someone", 1_000)).toBe(true)
+    }))
+
+  it.scoped("a lock request whose answer is lost, while another process holds the lock: it waits for that one's result", () =>
+    Effect.gen(function*() {
+      const shared = yield* CacheStore.makeMemory
+      const gate = yield* Deferred.make<void>()
+      const { get, state } = usersFunction(fresh("users"), { gate })
+      const b = yield* process(shared)
+      const a = yield* process(
+        lockRequests(
+          shared,
+          (request, attempt) => attempt === 1 ? Effect.zipRight(request, Effect.fail(lostAnswer)) : request
+        )
+      )
+      const onB = yield* Effect.fork(get(1).pipe(inside(b))) // b holds the lock and runs the lookup
+      yield* eventually(() => state.runs === 1)
+      const onA = yield* Effect.fork(get(1).pipe(inside(a)))
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+      expect(state.runs).toBe(1) // before this fix, a ran the lookup beside b here
+      yield* Deferred.succeed(gate, undefined)
+      const [fromB, fromA] = yield* Fiber.joinAll([onB, onA])
+      expect(state.runs).toBe(1)
+      expect(fromA).toEqual(fromB)
+      expect(yield* get.stats.pipe(inside(a))).toMatchObject({ loads: 0, coalesced: 1, storeErrors: 1 })
+    }))
+
+  it.scoped("a lock that cannot be asked for at all (the store does not answer): the lookup runs without it", () =>
+    Effect.gen(function*() {
+      const shared = yield* CacheStore.makeMemory
+      const a = yield* process(lockRequests(shared, () => Effect.fail(lostAnswer)))
+      const { get, state } = usersFunction(fresh("users"))
+      yield* get(1).pipe(inside(a))
+      expect(state.runs).toBe(1)
+      // Asked twice, then the lookup ran; its result still reached the store.
+      expect((yield* get.stats.pipe(inside(a))).storeErrors).toBe(2)
+      const b = yield* process(shared)
+      yield* get(1).pipe(inside(b))
+      expect(state.runs).toBe(1)
+    }))
+
+  it.scoped("a lock is re-entrant for its owner only", () =>
+    Effect.gen(function*() {
+      const { acquire, release } = (yield* CacheStore.makeMemory).coordination!
+      expect(yield* acquire("ns", "k", "a#1", 1_000)).toBe(true)
+      expect(yield* acquire("ns", "k", "a#1", 1_000)).toBe(true)
+      expect(yield* acquire("ns", "k", "a#2", 1_000)).toBe(false)
+      yield* release("ns", "k", "a#1")
+      expect(yield* acquire("ns", "k", "a#2", 1_000)).toBe(true)
     }))
 })
 

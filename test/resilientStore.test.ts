@@ -223,4 +223,36 @@ describe("circuit breaker", () => {
       expect(calls).toBe(3)
       yield* coordination.subscribe(() => {}).pipe(Effect.scoped)
     }))
+
+  it.effect("with circuits per key (a cluster's masters): one circuit opens, the others still reach the store", () =>
+    Effect.gen(function*() {
+      const calls = { a: 0, b: 0 }
+      const down = new Set(["a"])
+      const get = (_namespace: string, key: string) =>
+        Effect.suspend(() => {
+          const circuit = key.startsWith("a") ? "a" : "b"
+          calls[circuit]++
+          return down.has(circuit)
+            ? Effect.fail(new CacheStore.CacheStoreError({ operation: "get", reason: "connection refused" }))
+            : Effect.succeed(Option.some("entry"))
+        })
+      const store = resilient(
+        {
+          name: "cluster",
+          get,
+          set: () => Effect.void,
+          delete: () => Effect.succeed(false),
+          clear: () => Effect.void
+        },
+        { commandTimeout: 100, breaker: { failures: 3, cooldown: 1_000 } },
+        (_namespace, key) => key[0]!
+      )
+      for (let i = 0; i < 3; i++) yield* Effect.either(store.get("ns", `a${i}`))
+      expect(isOpenError(yield* Effect.either(store.get("ns", "a9")))).toBe(true)
+      expect(calls.a).toBe(3)
+      for (let i = 0; i < 5; i++) {
+        expect(yield* Effect.either(store.get("ns", `b${i}`))).toEqual(Either.right(Option.some("entry")))
+      }
+      expect(calls.b).toBe(5)
+    }))
 })

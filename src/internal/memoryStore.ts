@@ -63,7 +63,7 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
         Effect.map(Clock.currentTimeMillis, (now) => {
           const id = slot(namespace, key)
           const held = locks.get(id)
-          if (held !== undefined && now < held.expiresAt) return false
+          if (held !== undefined && now < held.expiresAt && held.owner !== owner) return false
           locks.set(id, { owner, expiresAt: now + timeToLive })
           return true
         }),

@@ -33,6 +33,7 @@ import {
   type ResolvedPolicy,
   samePolicy
 } from "./options.js"
+import { withOutbox } from "./outbox.js"
 import * as stats from "./stats.js"
 import { StoreNamespace } from "./storeNamespace.js"
 import { makeTagEpochs, recordInvalidation, tagsOf } from "./tags.js"
@@ -228,7 +229,9 @@ export const makeStore = (
   Effect.gen(function*() {
     const resolved = yield* resolveStoreOptions(options)
     const base = yield* resolve(resolved.policy)
-    const store = yield* CacheStore
+    const id = crypto.randomUUID()
+    // Invalidations that do not reach the store are kept and replayed: none is forgotten.
+    const store = (yield* withOutbox(yield* CacheStore, { origin: id })).service
     const scope = yield* Effect.scope
     const logRuntime = yield* Effect.runtime<never>()
     const runtime = yield* makeRuntime(() => namespaces)
@@ -236,7 +239,7 @@ export const makeStore = (
       runtime,
       store,
       coordination: store.coordination,
-      id: crypto.randomUUID(),
+      id,
       lockTimeout: Math.ceil(resolved.lockTimeout),
       l1TimeToLive: resolved.l1TimeToLive,
       l1Capacity: resolved.l1Capacity,
@@ -254,6 +257,13 @@ export const makeStore = (
     }, true)
     if (store.coordination !== undefined) {
       yield* store.coordination.subscribe((event) => {
+        if (event.kind === "reset") {
+          // The subscription was down: events may have been missed, so every first tier goes.
+          for (const namespace of namespaces.all.values()) {
+            if (namespace instanceof StoreNamespace) namespace.onEvent(event)
+          }
+          return
+        }
         const namespace = namespaces.all.get(event.namespace)
         if (namespace instanceof StoreNamespace) namespace.onEvent(event)
       }).pipe(

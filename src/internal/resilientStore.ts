@@ -109,24 +109,41 @@ class Breaker {
 }
 
 /**
- * `service` with every command under a time limit and behind one circuit breaker: a store that
+ * `service` with every command under a time limit and behind a circuit breaker: a store that
  * is down or slow costs each caller at most `commandTimeout`, and nothing at all while the circuit
  * is open. `subscribe` is passed through: it is made once, by the layer, and must not depend on
  * the store answering.
+ *
+ * One breaker for the store; with `circuitOf`, the commands of a key go through the breaker of
+ * the circuit it names (a cluster's master of the key's slot: one master down opens its own
+ * circuit, not the others'), and `clear` and `publish` through the store's.
  */
-export const resilient = (service: Service, options: Resilience): Service => {
+export const resilient = (
+  service: Service,
+  options: Resilience,
+  circuitOf?: (namespace: string, key: string) => string
+): Service => {
   const breaker = new Breaker(service.name, options)
+  const circuits = new Map<string, Breaker>()
+  const of = circuitOf === undefined ? () => breaker : (namespace: string, key: string) => {
+    const name = circuitOf(namespace, key)
+    let circuit = circuits.get(name)
+    if (circuit === undefined) circuits.set(name, circuit = new Breaker(`${service.name} (${name})`, options))
+    return circuit
+  }
   const coordination = service.coordination
   return {
     name: service.name,
-    get: (namespace, key) => breaker.run("get", service.get(namespace, key)),
-    set: (namespace, key, entry, timeToLive) => breaker.run("set", service.set(namespace, key, entry, timeToLive)),
-    delete: (namespace, key) => breaker.run("delete", service.delete(namespace, key)),
+    get: (namespace, key) => of(namespace, key).run("get", service.get(namespace, key)),
+    set: (namespace, key, entry, timeToLive) =>
+      of(namespace, key).run("set", service.set(namespace, key, entry, timeToLive)),
+    delete: (namespace, key) => of(namespace, key).run("delete", service.delete(namespace, key)),
     clear: (namespace) => breaker.run("clear", service.clear(namespace)),
     coordination: coordination === undefined ? undefined : {
       acquire: (namespace, key, owner, timeToLive) =>
-        breaker.run("acquire", coordination.acquire(namespace, key, owner, timeToLive)),
-      release: (namespace, key, owner) => breaker.run("release", coordination.release(namespace, key, owner)),
+        of(namespace, key).run("acquire", coordination.acquire(namespace, key, owner, timeToLive)),
+      release: (namespace, key, owner) =>
+        of(namespace, key).run("release", coordination.release(namespace, key, owner)),
       publish: (event) => breaker.run("publish", coordination.publish(event)),
       subscribe: coordination.subscribe
     } satisfies Coordination

@@ -58,6 +58,9 @@ interface Waiter {
   resume: (() => void) | undefined
 }
 
+/** Lock requests made in this process: with the cache's id, each load's own lock owner. */
+let lockRequests = 0
+
 /** Logs a burst of store errors once: the first, then at most one line per interval. */
 const WARNING_INTERVAL = 10_000
 
@@ -227,7 +230,7 @@ export class StoreNamespace implements InternalNamespace {
   /** Another process (or this one) changed the shared cache. */
   onEvent(event: StoreEvent): void {
     const foreign = event.origin !== this.context.id
-    if (event.kind === "clear" || event.key === undefined) {
+    if (event.kind === "clear" || event.kind === "reset" || event.key === undefined) {
       if (foreign) {
         for (const writers of this.writers.values()) for (const writer of writers) writer.cancelled = true
         this.l1.unsafeInvalidateAll()
@@ -373,18 +376,27 @@ export class StoreNamespace implements InternalNamespace {
     }
     if (coordination === undefined) return run()
     const { id, lockTimeout } = this.context
+    // Each load its own owner: a request asked twice is this load's, never another's of the key.
+    const owner = `${id}#${++lockRequests}`
     // Listening before trying the lock: the holder's event cannot slip between the two.
     const waiter = this.listen(storeKey)
-    const acquire = this.attempt(coordination.acquire(this.name, storeKey, id, lockTimeout), "acquire", undefined)
-    return Effect.flatMap(acquire, (acquired) => {
+    return Effect.flatMap(this.lock(coordination, storeKey, owner, lockTimeout), (acquired) => {
       if (acquired !== false) {
         this.unlisten(storeKey, waiter)
         // Holding the lock (or the store cannot say): run the lookup. Waiters elsewhere are woken
         // by the `set`, or by a `delete` when there is nothing to share (a failure, interrupted).
         const state = { published: false }
         if (acquired === undefined) return run(state)
-        return run(state).pipe(Effect.ensuring(
-          this.attempt(coordination.release(this.name, storeKey, id), "release", undefined).pipe(
+        // The previous holder may have written the entry and released the lock between this
+        // load's read and its lock: read again, and run the lookup only if it is still missing.
+        const locked = Effect.flatMap(this.readFresh(storeKey), (ready) => {
+          if (Option.isNone(ready)) return run(state)
+          state.published = true // its writer told the others
+          if (countsCaller) this.counters.joined()
+          return Effect.succeed(this.own(ready.value, this.now()))
+        })
+        return locked.pipe(Effect.ensuring(
+          this.attempt(coordination.release(this.name, storeKey, owner), "release", undefined).pipe(
             Effect.zipRight(Effect.suspend(() =>
               state.published
                 ? Effect.void
@@ -409,6 +421,22 @@ export class StoreNamespace implements InternalNamespace {
         })
       )
     })
+  }
+
+  /**
+   * Asks for the lock of a key. A request that fails may still have taken it (a timeout: Redis
+   * did it, the answer was lost), so it is asked once more: the lock is re-entrant for its owner,
+   * so that answer says whether this load holds it, and a lost answer never makes a second
+   * lookup beside the real holder's. `undefined`: the store does not answer; run without it.
+   */
+  private lock(
+    coordination: Coordination,
+    storeKey: string,
+    owner: string,
+    lockTimeout: number
+  ): Effect.Effect<boolean | undefined> {
+    const request = this.attempt(coordination.acquire(this.name, storeKey, owner, lockTimeout), "acquire", undefined)
+    return Effect.flatMap(request, (acquired) => acquired === undefined ? request : Effect.succeed(acquired))
   }
 
   /** The store's entry of a key if it is fresh now. */

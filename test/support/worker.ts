@@ -1,37 +1,46 @@
 /**
  * One "process" of the multi-process Redis tests: `node --import tsx test/support/worker.ts '<json>'`
- * with `{ prefix, url, l1TimeToLive, lookupDelay }`. It builds the two-tier cache on Redis and
+ * with `{ prefix, url | rootNodes, l1TimeToLive, lookupDelay, store? }` (`rootNodes`: a Redis
+ * Cluster; `store`: more options of the Redis layer). It builds the two-tier cache on Redis and
  * answers commands, one JSON object a line on stdin, with one JSON line each on stdout:
  *
  * - `{ "op": "stampede", "key": "k", "calls": 1000 }`: that many concurrent calls of one key;
  *   answers the distinct values they got and how many failed.
- * - `{ "op": "get", "key": "k" }`, `{ "op": "invalidate", "key": "k" }`, `{ "op": "stats" }`.
+ * - `{ "op": "get", "key": "k" }`, `{ "op": "invalidate", "key": "k" }`, `{ "op": "stats" }`,
+ *   `{ "op": "set", "key": "k", "value": "v" }`, `{ "op": "timed", "key": "k" }` (a get and its ms).
  *
- * The lookup counts its runs with `INCR prefix:runs:<key>` (across every process) and answers the
- * "database" value `GET prefix:source:<key>`, after `lookupDelay` ms.
+ * The lookup counts its runs with `INCR prefix:{db}:runs:<key>` (across every process) and answers
+ * the "database" value `GET prefix:{db}:source:<key>`, after `lookupDelay` ms (`runsKey`,
+ * `sourceKey`; in a cluster, every such key is in the slot of `{db}`).
  */
-import { Effect, Layer, ManagedRuntime, Schema } from "effect"
+import { Duration, Effect, Layer, ManagedRuntime, Schema } from "effect"
 import * as readline from "node:readline"
-import { createClient } from "redis"
+import { createClient, createCluster } from "redis"
 import { RequestCache } from "../../src/index.js"
 import { RedisStore } from "../../src/redis.js"
+import { runsKey, sourceKey } from "./workers.js"
 
-interface WorkerOptions {
+export interface WorkerOptions {
   readonly prefix: string
-  readonly url: string
+  readonly url?: string | undefined
+  readonly rootNodes?: ReadonlyArray<string> | undefined
   readonly l1TimeToLive: number
   readonly lookupDelay: number
+  readonly store?: Omit<RedisStore.Options, "prefix" | "url"> | undefined
 }
 
 const options = JSON.parse(process.argv[2]!) as WorkerOptions
-const database = createClient({ url: options.url })
+/** The "database" the lookup reads, and where it counts its runs: the same Redis (or cluster). */
+const database = options.rootNodes === undefined
+  ? createClient({ url: options.url! })
+  : createCluster({ rootNodes: options.rootNodes.map((url) => ({ url })) })
 database.on("error", () => {})
 await database.connect()
 
 const lookup = (key: string) =>
-  Effect.promise(() => database.incr(`${options.prefix}:runs:${key}`)).pipe(
+  Effect.promise(() => database.incr(runsKey(options.prefix, key))).pipe(
     Effect.zipRight(Effect.sleep(options.lookupDelay)),
-    Effect.zipRight(Effect.promise(() => database.get(`${options.prefix}:source:${key}`))),
+    Effect.zipRight(Effect.promise(() => database.get(sourceKey(options.prefix, key)))),
     Effect.map((value) => value ?? "none")
   )
 
@@ -41,9 +50,12 @@ const getValue = RequestCache.cached({
   schema: { success: Schema.String }
 })
 
+const store = options.rootNodes === undefined
+  ? RedisStore.layer({ ...options.store, url: options.url!, prefix: options.prefix })
+  : RedisStore.layerCluster({ ...options.store, rootNodes: options.rootNodes, prefix: options.prefix })
 const runtime = ManagedRuntime.make(
   RequestCache.layerStore({ timeToLive: "1 minute", l1: { timeToLive: options.l1TimeToLive } }).pipe(
-    Layer.provide(RedisStore.layer({ url: options.url, prefix: options.prefix }))
+    Layer.provide(store)
   )
 )
 
@@ -51,6 +63,8 @@ type Command =
   | { readonly op: "stampede"; readonly key: string; readonly calls: number }
   | { readonly op: "get"; readonly key: string }
   | { readonly op: "invalidate"; readonly key: string }
+  | { readonly op: "set"; readonly key: string; readonly value: string }
+  | { readonly op: "timed"; readonly key: string }
   | { readonly op: "stats" }
 
 const handle = (command: Command): Effect.Effect<unknown, never, RequestCache> => {
@@ -68,6 +82,13 @@ const handle = (command: Command): Effect.Effect<unknown, never, RequestCache> =
       return getValue(command.key).pipe(Effect.orDie)
     case "invalidate":
       return getValue.invalidate(command.key)
+    case "set":
+      return getValue.set(command.key, command.value)
+    case "timed":
+      return Effect.timed(getValue(command.key)).pipe(
+        Effect.map(([duration, value]) => ({ value, millis: Duration.toMillis(duration) })),
+        Effect.orDie
+      )
     case "stats":
       return getValue.stats
   }
