@@ -156,6 +156,13 @@ export interface Service {
   readonly delete: (namespace: string, key: string) => Effect.Effect<boolean, CacheStoreError>
   /** Removes every entry of `namespace`. */
   readonly clear: (namespace: string) => Effect.Effect<void, CacheStoreError>
+  /**
+   * Stores the time `time` (milliseconds) under `key` unless a later time is there, never to
+   * expire, atomically: how a tag's invalidation time is kept (two processes invalidating one
+   * tag at once leave the later time). Optional: without it the cache reads and then writes,
+   * which a concurrent invalidation of the same tag can interleave with.
+   */
+  readonly raise?: ((namespace: string, key: string, time: number) => Effect.Effect<void, CacheStoreError>) | undefined
   /** Present when several processes share the store (Redis). */
   readonly coordination?: Coordination | undefined
 }

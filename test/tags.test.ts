@@ -3,9 +3,23 @@
  * `RequestCache.invalidateTags` invalidates every entry that carries one of them, in every
  * namespace, winning over the loads in flight.
  */
-import { describe, expect, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, FastCheck as fc, Fiber, Option } from "effect"
-import { RequestCache } from "../src/index.js"
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import {
+  Cause,
+  Deferred,
+  Effect,
+  Exit,
+  FastCheck as fc,
+  Fiber,
+  Layer,
+  Option,
+  Schema,
+  type Scope,
+  TestClock
+} from "effect"
+import { CacheStore, RequestCache } from "../src/index.js"
+import { RedisStore } from "../src/redis.js"
+import { deletePrefix, describeRedis, freshPrefix, REDIS_URL, redisAnswers } from "./support/redis.js"
 
 const layer = RequestCache.layer({ capacity: 100 })
 
@@ -136,4 +150,153 @@ describe("7. Invalidation by tag", () => {
       }).pipe(Effect.provide(RequestCache.layer())),
     { fastCheck: { numRuns: 200 } }
   )
+})
+
+/** A tagged users function whose entries a store can hold. */
+const storedUsers = (name: string) => {
+  const state = { loads: 0 }
+  const getUser = RequestCache.cached({
+    name,
+    lookup: (id: number) => Effect.sync(() => ({ id, orgId: id % 3, version: ++state.loads })),
+    schema: { success: Schema.Struct({ id: Schema.Number, orgId: Schema.Number, version: Schema.Number }) },
+    tags: (user, id) => [`user:${id}`, `org:${user.orgId}`]
+  })
+  return { getUser, state }
+}
+
+interface Environment {
+  readonly label: string
+  readonly store: Effect.Effect<Layer.Layer<CacheStore.CacheStore, unknown>, unknown, Scope.Scope>
+  /** `it.scoped` with the TestClock, `it.scopedLive` for a real server (its events take real time). */
+  readonly test: (name: string, self: () => Effect.Effect<void, unknown, Scope.Scope>) => void
+  /** Lets a little time pass: an entry loaded in the very millisecond of a tag invalidation is void in the store. */
+  readonly tick: Effect.Effect<void>
+  /** Waits for what travels through the store's subscription. */
+  readonly pause: Effect.Effect<void>
+}
+
+const sharedStoreCases = ({ label, pause, store, test, tick }: Environment) => {
+  /** Waits until `condition` holds (events travel through the store's subscription). */
+  const until = (condition: () => boolean | Effect.Effect<boolean>) =>
+    Effect.gen(function*() {
+      for (let i = 0; i < 400; i++) {
+        const held = condition()
+        if (typeof held === "boolean" ? held : yield* held) return
+        yield* pause
+      }
+      return yield* Effect.dieMessage("condition never held")
+    })
+
+  describe(`7. Invalidation by tag through a shared store (${label})`, () => {
+    test("an invalidation reaches every process: their first tiers drop it, and the store's entry is a miss", () =>
+      Effect.gen(function*() {
+        const shared = yield* store
+        const process = () => Layer.build(RequestCache.layerStore().pipe(Layer.provide(shared)))
+        const a = yield* process()
+        const b = yield* process()
+        const { getUser, state } = storedUsers(`tags-shared-${label}`)
+        yield* getUser(1).pipe(Effect.provide(a))
+        expect((yield* getUser(1).pipe(Effect.provide(b))).version).toBe(1) // from the store
+        yield* getUser(2).pipe(Effect.provide(b))
+        yield* RequestCache.invalidateTags(["org:1"]).pipe(Effect.provide(a))
+        // b's first tier drops user 1 on the event; user 2 (org 2) stays.
+        yield* until(() => Effect.map(getUser.peek(1).pipe(Effect.provide(b)), Option.isNone))
+        expect(Option.isSome(yield* getUser.peek(2).pipe(Effect.provide(b)))).toBe(true)
+        // A fresh process finds the store's entry of user 1 invalidated: it loads again.
+        yield* tick
+        const c = yield* process()
+        expect((yield* getUser(1).pipe(Effect.provide(c))).version).toBe(3)
+        expect((yield* getUser(2).pipe(Effect.provide(c))).version).toBe(2)
+        // Loaded after the invalidation: a hit everywhere again.
+        expect((yield* getUser(1).pipe(Effect.provide(a))).version).toBe(3)
+        expect(state.loads).toBe(3)
+      }))
+
+    test("wins over another process's load in flight: its result is not served from the store", () =>
+      Effect.gen(function*() {
+        const shared = yield* store
+        const process = () => Layer.build(RequestCache.layerStore().pipe(Layer.provide(shared)))
+        const a = yield* process()
+        const b = yield* process()
+        const gate = yield* Deferred.make<void>()
+        let loads = 0
+        const getUser = RequestCache.cached({
+          name: `tags-flight-${label}`,
+          lookup: (id: number) => Effect.as(Deferred.await(gate), { id, load: ++loads }),
+          schema: { success: Schema.Struct({ id: Schema.Number, load: Schema.Number }) },
+          tags: (_user, id) => [`user:${id}`]
+        })
+        const loading = yield* Effect.fork(getUser(1).pipe(Effect.provide(b)))
+        yield* until(() => loads === 1)
+        yield* RequestCache.invalidateTags(["user:1"]).pipe(Effect.provide(a))
+        yield* Deferred.succeed(gate, undefined)
+        expect((yield* Fiber.join(loading)).load).toBe(1)
+        // Neither b's first tier nor the store serves that result.
+        yield* tick
+        expect((yield* getUser(1).pipe(Effect.provide(a))).load).toBe(2)
+        yield* until(() =>
+          Effect.map(getUser.peek(1).pipe(Effect.provide(b)), (held) => Option.isNone(held) || held.value.load === 2)
+        )
+      }))
+  })
+}
+
+sharedStoreCases({
+  label: "memory",
+  store: Effect.map(CacheStore.makeMemory, (store) => Layer.succeed(CacheStore.CacheStore, store)),
+  test: (name, self) => it.scoped(name, self),
+  tick: TestClock.adjust("1 millis"),
+  pause: Effect.yieldNow()
+})
+describeRedis("Tags on Redis", () => {
+  sharedStoreCases({
+    label: "Redis",
+    store: Effect.sync(() => {
+      const prefix = freshPrefix("tags")
+      redisPrefixes.push(prefix)
+      return RedisStore.layer({ url: REDIS_URL, prefix })
+    }),
+    test: (name, self) => it.scopedLive(name, self),
+    tick: Effect.sleep("2 millis"),
+    pause: Effect.sleep("5 millis")
+  })
+})
+
+const redisPrefixes: Array<string> = []
+afterAll(async () => {
+  if (redisAnswers) await Promise.all(redisPrefixes.map(deletePrefix))
+})
+
+describe("7. Invalidation by tag: never lost when the store is down", () => {
+  it.scoped("a tag invalidation made while the store is down is kept and replayed; a fresh process then loads again", () =>
+    Effect.gen(function*() {
+      const memory = yield* CacheStore.makeMemory
+      let down = false
+      const fault = <A>(effect: Effect.Effect<A, CacheStore.CacheStoreError>, operation: string) =>
+        Effect.suspend(() =>
+          down ? Effect.fail(new CacheStore.CacheStoreError({ operation, reason: "connection refused" })) : effect
+        )
+      const coordination = memory.coordination!
+      const flaky: CacheStore.Service = {
+        ...memory,
+        get: (namespace, key) => fault(memory.get(namespace, key), "get"),
+        set: (namespace, key, entry, ttl) => fault(memory.set(namespace, key, entry, ttl), "set"),
+        raise: (namespace, key, time) => fault(memory.raise!(namespace, key, time), "raise"),
+        coordination: { ...coordination, publish: (event) => fault(coordination.publish(event), "publish") }
+      }
+      const shared = Layer.succeed(CacheStore.CacheStore, flaky)
+      const process = () => Layer.build(RequestCache.layerStore().pipe(Layer.provide(shared)))
+      const a = yield* process()
+      const { getUser, state } = storedUsers("tags-outage")
+      yield* getUser(1).pipe(Effect.provide(a))
+      down = true
+      yield* RequestCache.invalidateTags(["user:1"]).pipe(Effect.provide(a))
+      down = false
+      // The outbox replays it at its next try (every second, by the clock).
+      yield* TestClock.adjust("1 second")
+      yield* Effect.yieldNow()
+      const b = yield* process()
+      expect((yield* getUser(1).pipe(Effect.provide(b))).version).toBe(2)
+      expect(state.loads).toBe(2)
+    }))
 })

@@ -58,6 +58,16 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
         for (const id of namespaces.get(namespace) ?? []) entries.delete(id)
         namespaces.delete(namespace)
       }),
+    raise: (namespace, key, time) =>
+      Effect.sync(() => {
+        const id = slot(namespace, key)
+        const held = entries.get(id)
+        if (held !== undefined && Number(held.value) >= time) return
+        entries.set(id, { value: String(time), expiresAt: Infinity })
+        let keys = namespaces.get(namespace)
+        if (keys === undefined) namespaces.set(namespace, keys = new Set())
+        keys.add(id)
+      }),
     coordination: {
       acquire: (namespace, key, owner, timeToLive) =>
         Effect.map(Clock.currentTimeMillis, (now) => {

@@ -47,9 +47,28 @@ class Pending {
     /** The store may still hold what was invalidated: delete it. Else only the event is owed. */
     public store: boolean,
     /** The event owed when only the event failed. */
-    public kind: "set" | "delete" | "clear"
+    public kind: "set" | "delete" | "clear",
+    /**
+     * A tag's invalidation time to raise (`Service.raise`) instead of a deletion: replayed late it
+     * is still right (the later time wins), and the tag's event (a `delete` of the tag) follows.
+     */
+    public time: number | undefined = undefined
   ) {}
 }
+
+/** `Service.raise`, or, for a store without it, a read and a write of the later time. */
+export const raiseIn = (
+  store: Service,
+  namespace: string,
+  key: string,
+  time: number
+): Effect.Effect<void, CacheStoreError> =>
+  store.raise !== undefined
+    ? store.raise(namespace, key, time)
+    : Effect.flatMap(store.get(namespace, key), (held) =>
+      held._tag === "Some" && Number(held.value) >= time
+        ? Effect.void
+        : store.set(namespace, key, String(time), Infinity))
 
 const keyId = (namespace: string, key: string) => `${namespace.length}:${namespace}:${key}`
 const namespaceId = (namespace: string) => `${namespace.length}:${namespace}`
@@ -119,6 +138,11 @@ class Outbox {
         ),
       clear: (namespace) =>
         Effect.tapError(this.succeeded(store.clear(namespace)), () => this.record(namespace, undefined, true, "clear")),
+      raise: (namespace, key, time) =>
+        Effect.tapError(
+          this.succeeded(raiseIn(store, namespace, key, time)),
+          () => this.record(namespace, key, true, "delete", time)
+        ),
       coordination: coordination === undefined ? undefined : {
         acquire: coordination.acquire,
         release: coordination.release,
@@ -168,11 +192,13 @@ class Outbox {
     namespace: string,
     key: string | undefined,
     store: boolean,
-    kind: "set" | "delete" | "clear"
+    kind: "set" | "delete" | "clear",
+    time?: number
   ): Effect.Effect<void> {
     return Effect.suspend(() => {
       const wasEmpty = this.pending.size === 0
-      this.note(namespace, key, store, kind)
+      if (time !== undefined) this.noteTime(namespace, key!, time)
+      else this.note(namespace, key, store, kind)
       const bounded = this.pending.size > this.capacity ? this.bound() : Effect.void
       if (!wasEmpty) return bounded
       this.wakeIdle()
@@ -198,6 +224,21 @@ class Outbox {
     const all = this.pending.get(namespaceId(namespace))
     if (all !== undefined && (all.store || !store)) return
     this.put(keyId(namespace, key), namespace, key, store, kind)
+  }
+
+  /** A tag's invalidation time, kept at its latest (never widened: a clear would forget it). */
+  private noteTime(namespace: string, key: string, time: number): void {
+    const id = keyId(namespace, key)
+    const existing = this.pending.get(id)
+    if (existing !== undefined) {
+      existing.version++
+      existing.store = true
+      existing.time = Math.max(existing.time ?? time, time)
+      this.pending.delete(id)
+      this.pending.set(id, existing)
+      return
+    }
+    this.pending.set(id, new Pending(namespace, key, true, "delete", time))
   }
 
   private put(id: string, namespace: string, key: string | undefined, store: boolean, kind: Pending["kind"]): void {
@@ -265,6 +306,8 @@ class Outbox {
       const id = key === undefined ? namespaceId(namespace) : keyId(namespace, key)
       const deletion = !item.store
         ? Effect.void
+        : item.time !== undefined
+        ? raiseIn(this.store, namespace, key!, item.time)
         : key === undefined
         ? this.store.clear(namespace)
         : Effect.asVoid(this.store.delete(namespace, key))

@@ -63,6 +63,12 @@ if held then return 0 end
 redis.call("set", KEYS[1], ARGV[1], "PX", ARGV[2])
 return 1`
 
+/** Stores the time `ARGV[1]` unless a later one is there (a tag's invalidation time), without expiry. */
+const RAISE = `local held = tonumber(redis.call("get", KEYS[1]))
+if held and held >= tonumber(ARGV[1]) then return 0 end
+redis.call("set", KEYS[1], ARGV[1])
+return 1`
+
 /** Deletes the lock only if `owner` still holds it (it may have lapsed and been taken by another). */
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`
 
@@ -106,6 +112,8 @@ export const makeService = (
         try: () => connection.unlinkMatching(layout.entries(namespace), timed),
         catch: failure("clear")
       }),
+    raise: (namespace, key, time) =>
+      Effect.asVoid(command("raise", () => connection.script(RAISE, layout.entry(namespace, key), [String(time)]))),
     coordination
   }
 }

@@ -35,8 +35,8 @@ import {
 } from "./options.js"
 import { withOutbox } from "./outbox.js"
 import * as stats from "./stats.js"
-import { StoreNamespace } from "./storeNamespace.js"
-import { makeTagEpochs, recordInvalidation, tagsOf } from "./tags.js"
+import { invalidateTagsInStore, StoreNamespace } from "./storeNamespace.js"
+import { makeTagEpochs, recordInvalidation, TAG_NAMESPACE, tagsOf } from "./tags.js"
 
 /** The service's key in a `Context` (the tag class in `RequestCache.ts` uses the same). */
 export const TypeId = "effect-request-cache/RequestCache"
@@ -66,6 +66,16 @@ const orThrow = (policy: Either.Either<ResolvedPolicy, CachePolicyError>): Resol
 /** A namespace kept by one of this library's caches. */
 type Kept = MemoryNamespace | StoreNamespace
 
+/** A namespace's name: a non-empty string, not starting with `~` (the cache's own namespaces). */
+const checkName = (name: unknown): void => {
+  if (typeof name !== "string" || name.length === 0) {
+    throw new CachePolicyError({ option: "name", reason: "expected a non-empty string naming the namespace" })
+  }
+  if (name.startsWith("~")) {
+    throw new CachePolicyError({ option: "name", reason: `names starting with "~" are the cache's own, got "${name}"` })
+  }
+}
+
 /**
  * The namespaces of one cache, made on first use: the layer's policy with a cached function's
  * overrides on top, and, for a store, its schema. A name in use with another policy or schema is
@@ -88,6 +98,7 @@ class Namespaces {
 
   get(name: string, overrides?: CachePolicy.Options<never>, schema?: RequestCache.NamespaceSchema): Kept {
     const existing = this.all.get(name)
+    if (existing === undefined) checkName(name)
     if (existing !== undefined && overrides === undefined && schema === undefined) return existing
     const policy = overrides === undefined ? this.base : orThrow(resolve(this.options, overrides))
     if (existing !== undefined) {
@@ -257,6 +268,14 @@ export const makeStore = (
     }, true)
     if (store.coordination !== undefined) {
       yield* store.coordination.subscribe((event) => {
+        if (event.namespace === TAG_NAMESPACE) {
+          // Another process invalidated a tag: it wins over this process's loads in flight, too.
+          if (event.kind === "delete" && event.key !== undefined && event.origin !== id) {
+            recordInvalidation(runtime.tags, [event.key])
+            for (const namespace of namespaces.all.values()) namespace.unsafeInvalidateTags([event.key])
+          }
+          return
+        }
         if (event.kind === "reset") {
           // The subscription was down: events may have been missed, so every first tier goes.
           for (const namespace of namespaces.all.values()) {
@@ -283,12 +302,15 @@ export const makeStore = (
         Effect.suspend(() => {
           const all = Array.from(tags)
           recordInvalidation(runtime.tags, all)
-          return Effect.forEach(
-            namespaces.all.values(),
-            (ns) =>
-              ns instanceof StoreNamespace ? ns.invalidateTags(all) : Effect.sync(() => ns.unsafeInvalidateTags(all)),
-            { discard: true }
-          )
+          for (const ns of namespaces.all.values()) ns.unsafeInvalidateTags(all)
+          const now = runtime.clock.unsafeCurrentTimeMillis()
+          return Effect.flatMap(invalidateTagsInStore(store, store.coordination, id, now, all), (done) =>
+            done
+              ? Effect.void
+              : Effect.logWarning(
+                `RequestCache: the invalidation of tags ${all.join(", ")} did not reach store ${store.name} yet; ` +
+                  `it is kept and replayed when the store answers`
+              ))
         }),
       stats: namespaces.stats,
       statsFor: (name) => namespaces.statsFor(name)
@@ -433,9 +455,7 @@ const makeCached = <Args extends ReadonlyArray<unknown>, A, E, R>(
   makeLookup: (namespaceOf: (fiber: AnyFiber) => InternalNamespace) => RequestCache.Lookup
 ): RequestCache.Cached<Args, A, E, R> => {
   const { key: keyFn, name, policy, schema, tags } = options
-  if (typeof name !== "string" || name.length === 0) {
-    throw new CachePolicyError({ option: "name", reason: "expected a non-empty string naming the namespace" })
-  }
+  checkName(name)
   if (keyFn !== undefined && typeof keyFn !== "function") {
     throw new CachePolicyError({ option: "key", reason: "expected a function of the arguments" })
   }

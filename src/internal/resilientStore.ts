@@ -139,6 +139,9 @@ export const resilient = (
       of(namespace, key).run("set", service.set(namespace, key, entry, timeToLive)),
     delete: (namespace, key) => of(namespace, key).run("delete", service.delete(namespace, key)),
     clear: (namespace) => breaker.run("clear", service.clear(namespace)),
+    raise: service.raise === undefined
+      ? undefined
+      : (namespace, key, time) => of(namespace, key).run("raise", service.raise!(namespace, key, time)),
     coordination: coordination === undefined ? undefined : {
       acquire: (namespace, key, owner, timeToLive) =>
         of(namespace, key).run("acquire", coordination.acquire(namespace, key, owner, timeToLive)),

@@ -32,6 +32,10 @@ export interface StoredEntry {
   readonly freshUntil: number
   /** Until when (ms) it may be served stale while one refresh runs; at least `freshUntil`. */
   readonly staleUntil: number
+  /** The tags it carries (`cached`'s `tags`). */
+  readonly tags?: ReadonlyArray<string> | undefined
+  /** When (ms) its lookup started: an invalidation of one of its tags at or after it voids it. */
+  readonly since?: number | undefined
 }
 
 /** The encoders and decoders of one namespace, made once. */
@@ -40,7 +44,8 @@ export interface EntryCodec {
   readonly encode: (
     exit: Exit.Exit<unknown, unknown>,
     freshUntil: number,
-    staleUntil: number
+    staleUntil: number,
+    tags?: { readonly tags: ReadonlyArray<string>; readonly since: number }
   ) => Either.Either<string, string>
   /** The entry of an envelope; `Left` with the reason when it does not decode. */
   readonly decode: (entry: string) => Either.Either<StoredEntry, string>
@@ -67,7 +72,10 @@ export const makeCodec = (schema: EntrySchema): EntryCodec => {
   const encodeError = schema.failure === undefined ? undefined : Schema.encodeEither(schema.failure)
   const decodeError = schema.failure === undefined ? undefined : Schema.decodeUnknownEither(schema.failure)
   return {
-    encode: (exit, freshUntil, staleUntil) => {
+    encode: (exit, freshUntil, staleUntil, tagged) => {
+      const tags = tagged === undefined || tagged.tags.length === 0
+        ? {}
+        : { tags: tagged.tags, since: tagged.since }
       if (exit._tag === "Success") {
         const encoded = encodeValue(exit.value)
         if (Either.isLeft(encoded)) return Either.left(`the value does not encode: ${issue(encoded.left)}`)
@@ -76,7 +84,8 @@ export const makeCodec = (schema: EntrySchema): EntryCodec => {
           kind: "success",
           value: encoded.right,
           freshUntil: time(freshUntil),
-          staleUntil: time(staleUntil)
+          staleUntil: time(staleUntil),
+          ...tags
         })
       }
       if (encodeError === undefined || exit.cause._tag !== "Fail") {
@@ -89,7 +98,8 @@ export const makeCodec = (schema: EntrySchema): EntryCodec => {
         kind: "failure",
         error: encoded.right,
         freshUntil: time(freshUntil),
-        staleUntil: time(staleUntil)
+        staleUntil: time(staleUntil),
+        ...tags
       })
     },
     decode: (entry) => {
@@ -100,24 +110,30 @@ export const makeCodec = (schema: EntrySchema): EntryCodec => {
         return Either.left("the entry is not JSON")
       }
       if (typeof envelope !== "object" || envelope === null) return Either.left("the entry is not an envelope")
-      const { error, freshUntil, kind, staleUntil, v, value } = envelope as Record<string, unknown>
+      const { error, freshUntil, kind, since, staleUntil, tags, v, value } = envelope as Record<string, unknown>
       if (v !== ENVELOPE_VERSION) return Either.left(`the entry has version ${String(v)}, not ${ENVELOPE_VERSION}`)
       const fresh = readTime(freshUntil)
       const stale = readTime(staleUntil)
       if (fresh === undefined || stale === undefined) return Either.left("the entry's expiry is not a time")
+      if (
+        tags !== undefined &&
+        (!Array.isArray(tags) || tags.some((tag) => typeof tag !== "string") || typeof since !== "number")
+      ) return Either.left("the entry's tags are not a list of strings with a time")
+      const tagged = tags === undefined ? {} : { tags: tags as ReadonlyArray<string>, since: since as number }
       if (kind === "success") {
         const decoded = decodeValue(value)
         if (Either.isLeft(decoded)) return Either.left(`the value does not decode: ${issue(decoded.left)}`)
         return Either.right({
           exit: Exit.succeed(decoded.right),
           freshUntil: fresh,
-          staleUntil: Math.max(fresh, stale)
+          staleUntil: Math.max(fresh, stale),
+          ...tagged
         })
       }
       if (kind === "failure" && decodeError !== undefined) {
         const decoded = decodeError(error)
         if (Either.isLeft(decoded)) return Either.left(`the failure does not decode: ${issue(decoded.left)}`)
-        return Either.right({ exit: Exit.fail(decoded.right), freshUntil: fresh, staleUntil: fresh })
+        return Either.right({ exit: Exit.fail(decoded.right), freshUntil: fresh, staleUntil: fresh, ...tagged })
       }
       return Either.left(`the entry's kind ${JSON.stringify(kind)} is not one this namespace stores`)
     }

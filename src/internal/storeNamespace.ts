@@ -16,6 +16,7 @@ import { type Flight, lookupEffect } from "./flight.js"
 import { FRESH, LOADING, MemoryNamespace } from "./memoryNamespace.js"
 import type { CacheRuntime, InternalNamespace } from "./namespace.js"
 import { type ResolvedPolicy, timeToLiveOf } from "./options.js"
+import { raiseIn } from "./outbox.js"
 import {
   type EntryCodec,
   type EntrySchema,
@@ -24,6 +25,7 @@ import {
   type StoredEntry,
   toStoreKey
 } from "./storeEntry.js"
+import { TAG_NAMESPACE } from "./tags.js"
 import { tracedOnFiber } from "./tracing.js"
 
 type Lookup = RequestCache.Lookup
@@ -164,15 +166,16 @@ export class StoreNamespace implements InternalNamespace {
     return Effect.withFiberRuntime((fiber, status) => this.unsafeRefresh(key, lookup, args, fiber, status.runtimeFlags))
   }
 
-  set(key: MapKey, value: unknown, timeToLive?: number): Effect.Effect<void> {
+  set(key: MapKey, value: unknown, timeToLive?: number, tags?: ReadonlyArray<string>): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (this.context.runtime.closed) return this.l1.closedExit()
       const storeKey = toStoreKey(key)
       this.cancelWriters(storeKey)
       const exit = Exit.succeed(value)
+      const since = this.now()
       return Effect.flatMap(this.freshness(exit, timeToLive), ({ freshUntil, staleUntil }) => {
-        this.l1.unsafeSetAt(key, value, this.l1Expiry(freshUntil))
-        return this.write(storeKey, exit, freshUntil, staleUntil)
+        this.l1.unsafeSetAt(key, value, this.l1Expiry(freshUntil), tags)
+        return this.write(storeKey, exit, freshUntil, staleUntil, undefined, tags, since)
       })
     })
   }
@@ -223,8 +226,8 @@ export class StoreNamespace implements InternalNamespace {
   }
 
   /** Drops the entries that carry one of `tags` from the first tier. */
-  invalidateTags(tags: ReadonlyArray<string>): Effect.Effect<void> {
-    return Effect.sync(() => void this.l1.unsafeInvalidateTags(tags))
+  unsafeInvalidateTags(tags: ReadonlyArray<string>): void {
+    this.l1.unsafeInvalidateTags(tags)
   }
 
   /** Another process (or this one) changed the shared cache. */
@@ -462,20 +465,27 @@ export class StoreNamespace implements InternalNamespace {
     countsLoad: boolean,
     state?: { published: boolean }
   ): Effect.Effect<unknown, unknown> {
-    return Effect.flatMap(Effect.exit(lookupEffect(lookup, args) as Effect.Effect<unknown, unknown>), (result) => {
-      let exit: AnyExit = result
-      let freshUntil: number | undefined
-      if (exit._tag === "Success" && exit.value instanceof LookupResult) {
-        // A lookup that sets its own expiry (`RequestCache.get` with a time to live).
-        freshUntil = exit.value.expiresAt(this.now())
-        exit = exit.value.exit
-      }
-      if (countsLoad) this.counters.loaded(exit)
-      if (freshUntil === undefined && retention(this.policy, exit, refresh) === undefined) return exit
-      return Effect.flatMap(this.freshness(exit, undefined, freshUntil), ({ freshUntil, staleUntil }) => {
-        const own = LookupResult.at(exit, this.l1Expiry(freshUntil))
-        if (writer.cancelled) return Effect.succeed(own)
-        return Effect.as(this.write(storeKey, exit, freshUntil, staleUntil, state), own)
+    return Effect.suspend(() => {
+      // An invalidation of one of the result's tags at or after this moment voids the entry.
+      const since = this.now()
+      return Effect.flatMap(Effect.exit(lookupEffect(lookup, args) as Effect.Effect<unknown, unknown>), (result) => {
+        let exit: AnyExit = result
+        let freshUntil: number | undefined
+        let tags: ReadonlyArray<string> | undefined
+        if (exit._tag === "Success" && exit.value instanceof LookupResult) {
+          // A lookup that sets its own expiry (`RequestCache.get` with a time to live), or tags.
+          const said = exit.value
+          if (said.ownExpiry) freshUntil = said.expiresAt(this.now())
+          tags = said.tags
+          exit = said.exit
+        }
+        if (countsLoad) this.counters.loaded(exit)
+        if (freshUntil === undefined && retention(this.policy, exit, refresh) === undefined) return exit
+        return Effect.flatMap(this.freshness(exit, undefined, freshUntil), ({ freshUntil, staleUntil }) => {
+          const own = LookupResult.at(exit, this.l1Expiry(freshUntil), tags)
+          if (writer.cancelled) return Effect.succeed(own)
+          return Effect.as(this.write(storeKey, exit, freshUntil, staleUntil, state, tags, since), own)
+        })
       })
     })
   }
@@ -497,7 +507,7 @@ export class StoreNamespace implements InternalNamespace {
           this.counters.refreshed(exit)
           const own = exit._tag === "Success" ? exit.value : undefined
           if (!writer.cancelled && own instanceof LookupResult && own.exit._tag === "Success") {
-            this.l1.unsafeSetAt(key, own.exit.value, own.expiresAt(this.now()))
+            this.l1.unsafeSetAt(key, own.exit.value, own.expiresAt(this.now()), own.tags)
           }
         })
       ),
@@ -526,8 +536,29 @@ export class StoreNamespace implements InternalNamespace {
           // Treated as a miss; the next write replaces it.
           return Effect.as(this.storeError("decode", `the entry of key ${storeKey} ${decoded.left}`), NONE)
         }
-        return Effect.succeed(Option.some(decoded.right))
+        const entry = decoded.right
+        return entry.tags === undefined ? Effect.succeed(Option.some(entry)) : this.unlessTagInvalidated(entry)
       }
+    )
+  }
+
+  /**
+   * A tagged entry read from the store, unless one of its tags was invalidated (anywhere in the
+   * cluster) at or after its lookup started: then a miss. One read of each tag's invalidation
+   * time, concurrently; a tag whose time cannot be read voids the entry too (the safe answer).
+   */
+  private unlessTagInvalidated(entry: StoredEntry): Effect.Effect<Option.Option<StoredEntry>> {
+    const since = entry.since!
+    return Effect.map(
+      Effect.forEach(
+        entry.tags!,
+        (tag) => this.attempt(this.context.store.get(TAG_NAMESPACE, tag), "get a tag", undefined),
+        { concurrency: "unbounded" }
+      ),
+      (times) =>
+        times.every((time) => time !== undefined && (Option.isNone(time) || Number(time.value) < since))
+          ? Option.some(entry)
+          : NONE
     )
   }
 
@@ -536,10 +567,17 @@ export class StoreNamespace implements InternalNamespace {
     exit: AnyExit,
     freshUntil: number,
     staleUntil: number,
-    state?: { published: boolean }
+    state?: { published: boolean },
+    tags?: ReadonlyArray<string>,
+    since?: number
   ): Effect.Effect<void> {
     return Effect.suspend(() => {
-      const encoded = this.codec.encode(exit, freshUntil, staleUntil)
+      const encoded = this.codec.encode(
+        exit,
+        freshUntil,
+        staleUntil,
+        tags === undefined ? undefined : { tags, since: since! }
+      )
       if (Either.isLeft(encoded)) {
         // A typed failure outside the failure schema stays in this process's memory; a value
         // that does not encode is a mistake worth a warning.
@@ -603,7 +641,7 @@ export class StoreNamespace implements InternalNamespace {
 
   /** The L1's copy of a store entry: the store's expiry, capped by the L1's time to live. */
   private own(entry: StoredEntry, now: number): LookupResult {
-    return LookupResult.at(entry.exit, Math.min(entry.freshUntil, now + this.context.l1TimeToLive))
+    return LookupResult.at(entry.exit, Math.min(entry.freshUntil, now + this.context.l1TimeToLive), entry.tags)
   }
 
   /**
@@ -682,3 +720,33 @@ export class StoreNamespace implements InternalNamespace {
     return Effect.asVoid(Effect.timeoutOption(woken, timeout))
   }
 }
+
+/**
+ * A tag invalidation through a shared store: each tag's invalidation time raised in the store
+ * (the later time wins, so invalidations commute), then an event per tag (a `delete` of the tag
+ * in the tags' namespace) so that every process drops its first-tier entries that carry it. A
+ * store that does not answer keeps it in the outbox. Answers whether the store took every tag.
+ */
+export const invalidateTagsInStore = (
+  store: StoreService,
+  coordination: Coordination | undefined,
+  origin: string,
+  now: number,
+  tags: ReadonlyArray<string>
+): Effect.Effect<boolean> =>
+  Effect.forEach(
+    tags,
+    (tag) =>
+      raiseIn(store, TAG_NAMESPACE, tag, now).pipe(
+        Effect.zipRight(
+          coordination === undefined
+            ? Effect.void
+            : coordination.publish({ kind: "delete", namespace: TAG_NAMESPACE, key: tag, origin })
+        ),
+        Effect.as(true),
+        Effect.catchAllCause((cause) =>
+          Cause.isInterruptedOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : Effect.succeed(false)
+        )
+      ),
+    { concurrency: "unbounded" }
+  ).pipe(Effect.map((done) => done.every((ok) => ok)))

@@ -8,6 +8,12 @@
 
 import { CachePolicyError } from "./options.js"
 
+/**
+ * The namespace of a shared store where each tag's last invalidation time is kept (key: the
+ * tag). Names starting with `~` are the cache's own: no cached function may take one.
+ */
+export const TAG_NAMESPACE = "~tags"
+
 /** Tag invalidations remembered per cache. */
 const REMEMBERED = 10_000
 
