@@ -23,7 +23,7 @@ export interface Trace {
   readonly source: string
 }
 
-const ARC = "the ARC paper's traces (Megiddo and Modha, USENIX FAST 2003)"
+const ARC = "one of the ARC paper's traces (Megiddo and Modha, USENIX FAST 2003)"
 
 export const OLTP: Trace = { name: "OLTP", file: "OLTP.lis.zst", format: "arc", accesses: 914_145, source: ARC }
 export const GLIMPSE: Trace = {
@@ -31,7 +31,7 @@ export const GLIMPSE: Trace = {
   file: "gli.trace.gz",
   format: "lirs",
   accesses: 6_015,
-  source: "the LIRS paper's trace set (Jiang and Zhang, SIGMETRICS 2002)"
+  source: "from the LIRS paper's trace set (Jiang and Zhang, SIGMETRICS 2002)"
 }
 export const P6: Trace = { name: "P6", file: "P6.lis.zst", format: "arc", accesses: 12_672_123, source: ARC }
 export const P12: Trace = { name: "P12", file: "P12.lis.zst", format: "arc", accesses: 13_208_930, source: ARC }
@@ -51,9 +51,9 @@ export const tracePath = (trace: Trace): string | undefined => {
 
 /** What to say when a trace is missing: where it was looked for and where it comes from. */
 export const missingNotice = (trace: Trace): string =>
-  `the ${trace.name} trace is not at ${path.join(tracesDirectory(), trace.file)}: it is ${trace.source}, ` +
-  `read in place from ../shared/traces beside the repository or from the folder named by ` +
-  `REQUEST_CACHE_TRACES (see that folder's README); it is never copied into the repository`
+  `the ${trace.name} trace (${trace.source}) is not at ${path.join(tracesDirectory(), trace.file)}; ` +
+  `it is read in place from ../shared/traces beside the repository, or from the folder named by ` +
+  `REQUEST_CACHE_TRACES (see the README there), and never copied into the repository`
 
 const decoded = new Map<string, Int32Array>()
 
