@@ -125,11 +125,20 @@ export class FrequencySketch {
     const blockHash = spread(hash)
     const h = rehash(blockHash)
     const block = (blockHash & this.blockMask) << BLOCK_SHIFT
-    // Unrolled: counter i is in the i-th quarter of the block; 2 bits pick the word, 3 the nibble.
-    const added = this.incrementAt(block + (h & 3), (h >>> 2) & 28) |
-      this.incrementAt(block + 4 + ((h >>> 8) & 3), (h >>> 10) & 28) |
-      this.incrementAt(block + 8 + ((h >>> 16) & 3), (h >>> 18) & 28) |
-      this.incrementAt(block + 12 + ((h >>> 24) & 3), (h >>> 26) & 28)
+    const table = this.table
+    let added = 0
+    // Counter i is in the i-th quarter of the block; 2 bits pick the word, 3 the nibble. `| 0`
+    // keeps each sum a 32-bit integer (a carry into the sign bit would make it a double).
+    for (let i = 0; i < 4; i++) {
+      const bits = h >>> (i << 3)
+      const index = block + (i << 2) + (bits & 3)
+      const shift = (bits >>> 2) & 28
+      const word = table[index]!
+      if (((word >>> shift) & 15) !== 15) {
+        table[index] = (word + (1 << shift)) | 0
+        added = 1
+      }
+    }
     if (added !== 0 && ++this.size >= this.sampleSize) this.halve()
   }
 
@@ -137,14 +146,6 @@ export class FrequencySketch {
   clear(): void {
     this.table.fill(0)
     this.size = 0
-  }
-
-  /** Raises the nibble at bit `shift` of word `index` unless it is 15; 1 if it did. */
-  private incrementAt(index: number, shift: number): number {
-    const word = this.table[index]!
-    if (((word >>> shift) & 15) === 15) return 0
-    this.table[index] = word + (1 << shift)
-    return 1
   }
 
   /** Halves every counter (rounding down); the sample restarts at the halved count of increments. */

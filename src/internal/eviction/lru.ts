@@ -62,6 +62,11 @@ export class LruPolicy implements EvictionPolicy {
     this.head = this.tail = NIL
   }
 
+  /** The bytes of the links. */
+  get byteLength(): number {
+    return this.links.byteLength
+  }
+
   private unlink(slot: number): void {
     const links = this.links
     const prev = links[2 * slot]!

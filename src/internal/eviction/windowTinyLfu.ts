@@ -191,6 +191,11 @@ export class WindowTinyLfuPolicy implements EvictionPolicy {
     this.sizes.fill(0)
   }
 
+  /** The bytes of the policy's arrays: links, queue ids, hashes and the sketch. */
+  get byteLength(): number {
+    return this.links.byteLength + this.queue.byteLength + this.hashes.byteLength + this.sketch.byteLength
+  }
+
   /**
    * The policy's state, walked through its links: each queue's slots from least to most recent
    * (by `next`) and from most to least recent (by `prev`), the size it counts, and the queue id
@@ -255,11 +260,22 @@ export class WindowTinyLfuPolicy implements EvictionPolicy {
     this.protectedMax = Math.floor(PROTECTED_SHARE * (this.capacity - this.windowMax))
   }
 
+  /** Relinks a slot as its queue's most recent (the hit path: no size or queue id changes). */
   private moveToTail(slot: number, queue: number): void {
-    if (slot !== this.ends[2 * queue + 1]) {
-      this.unlink(slot)
-      this.link(slot, queue)
-    }
+    const ends = this.ends
+    const tail = ends[2 * queue + 1]!
+    if (slot === tail) return
+    const links = this.links
+    const prev = links[2 * slot]!
+    // Not the tail, so it has a next.
+    const next = links[2 * slot + 1]!
+    if (prev === NIL) ends[2 * queue] = next
+    else links[2 * prev + 1] = next
+    links[2 * next] = prev
+    links[2 * slot] = tail
+    links[2 * slot + 1] = NIL
+    links[2 * tail + 1] = slot
+    ends[2 * queue + 1] = slot
   }
 
   private transfer(slot: number, queue: number): void {
