@@ -192,7 +192,8 @@ export const run = async (): Promise<void> => {
     }
     printResult(result, extra)
     panels.push({
-      title: `${trace.name} (${trace.format === "arc" ? "ARC" : "LIRS"} trace, ${num(trace.accesses, 0)} accesses)`,
+      title: trace.name,
+      subtitle: `${trace.format === "arc" ? "ARC" : "LIRS"} trace, ${num(trace.accesses, 0)} accesses`,
       sizes,
       series: [...result.ratios, ...extra].map(([name, values]) => ({ name, values }))
     })
@@ -203,7 +204,8 @@ export const run = async (): Promise<void> => {
       const result = measureAll(workload.name, workload.accesses(), workload.sizes)
       printResult(result)
       panels.push({
-        title: `${workload.name}: ${workload.description}`,
+        title: workload.name,
+        subtitle: workload.description,
         sizes: workload.sizes,
         series: [...result.ratios].map(([name, values]) => ({ name, values }))
       })

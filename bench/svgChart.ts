@@ -12,6 +12,8 @@ export interface Series {
 
 export interface Panel {
   readonly title: string
+  /** A smaller second line under the title. */
+  readonly subtitle?: string
   readonly sizes: ReadonlyArray<number>
   readonly series: ReadonlyArray<Series>
 }
@@ -25,7 +27,7 @@ export interface Style {
 
 const PANEL_WIDTH = 460
 const PANEL_HEIGHT = 270
-const MARGIN = { left: 46, right: 14, top: 28, bottom: 34 }
+const MARGIN = { left: 46, right: 14, top: 40, bottom: 34 }
 const COLUMNS = 2
 const LEGEND_HEIGHT = 56
 
@@ -62,15 +64,17 @@ export const hitRatioChart = (
   )
   // The legend: every policy that appears in some panel, in the order of `styles`.
   const names = Object.keys(styles).filter((name) => panels.some((p) => p.series.some((s) => s.name === name)))
-  const step = width / Math.max(1, names.length)
+  // Each entry as wide as its text (about 6.2 px a character at 11 px) plus the line and a gap.
+  const entryWidths = names.map((name) => 22 + 5 + name.length * 6.2 + 18)
+  let x = (width - entryWidths.reduce((a, b) => a + b, 0)) / 2
   names.forEach((name, i) => {
     const style = styles[name]!
-    const x = i * step + 12
     out.push(
       `<line x1="${round(x)}" y1="38" x2="${round(x + 22)}" y2="38" stroke="${style.color}" ` +
         `stroke-width="${style.width ?? 2}"${style.dash === undefined ? "" : ` stroke-dasharray="${style.dash}"`}/>`
     )
     out.push(`<text x="${round(x + 27)}" y="42">${escape(name)}</text>`)
+    x += entryWidths[i]!
   })
   panels.forEach((panel, index) => {
     const x0 = (index % COLUMNS) * PANEL_WIDTH
@@ -96,10 +100,17 @@ const drawPanel = (panel: Panel, x0: number, y0: number, styles: Readonly<Record
   const y = (ratio: number) => bottom - (ratio / yMax) * (bottom - top)
   out.push(`<g>`)
   out.push(
-    `<text x="${round((left + right) / 2)}" y="${y0 + 18}" text-anchor="middle" font-weight="600">${
+    `<text x="${round((left + right) / 2)}" y="${y0 + 16}" text-anchor="middle" font-weight="600">${
       escape(panel.title)
     }</text>`
   )
+  if (panel.subtitle !== undefined) {
+    out.push(
+      `<text x="${round((left + right) / 2)}" y="${y0 + 29}" text-anchor="middle" font-size="9.5" fill="#555">${
+        escape(panel.subtitle)
+      }</text>`
+    )
+  }
   // Grid and axes: a line every 10 points (every 20 above 60), a tick per measured size.
   const yStep = yMax > 60 ? 20 : 10
   for (let ratio = 0; ratio <= yMax; ratio += yStep) {

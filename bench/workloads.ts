@@ -130,37 +130,37 @@ const memo = (make: () => Int32Array): () => Int32Array => {
 export const workloads: ReadonlyArray<Workload> = [
   {
     name: "Zipf 0.8",
-    description: "100,000 keys, skew 0.8, 2,000,000 accesses",
+    description: "100,000 keys, skew 0.8; 2 M accesses",
     sizes: [500, 2_000, 8_000, 32_000],
     accesses: memo(() => zipf(100_000, 0.8, 2_000_000, 1))
   },
   {
     name: "Zipf 1.0",
-    description: "100,000 keys, skew 1.0, 2,000,000 accesses",
+    description: "100,000 keys, skew 1.0; 2 M accesses",
     sizes: [500, 2_000, 8_000, 32_000],
     accesses: memo(() => zipf(100_000, 1.0, 2_000_000, 2))
   },
   {
     name: "loop",
-    description: "a loop over 5,000 keys, 1,000,000 accesses",
+    description: "a loop over 5,000 keys; 1 M accesses",
     sizes: [1_000, 2_500, 4_000, 4_900],
     accesses: memo(() => loop(5_000, 1_000_000))
   },
   {
     name: "scans + hot set",
-    description: "Zipf 0.9 over 20,000 keys; every 20,000 accesses a scan of 5,000 new keys; 2,000,000 accesses",
+    description: "Zipf 0.9, 20,000 keys; 5,000 new keys scanned every 20,000; 2 M accesses",
     sizes: [500, 2_000, 5_000, 10_000],
     accesses: memo(() => scansOverHotSet(20_000, 0.9, 20_000, 5_000, 2_000_000, 3))
   },
   {
     name: "recency",
-    description: "80 % reuse of the last 10,000 keys, else a new key; 2,000,000 accesses",
+    description: "80 % reuse of the last 10,000 keys, else a new key; 2 M accesses",
     sizes: [1_000, 2_500, 5_000, 9_000],
     accesses: memo(() => recentReuse(10_000, 0.8, 2_000_000, 4))
   },
   {
     name: "shifting hot set",
-    description: "Zipf 0.9 over 50,000 keys, moving to new keys every 250,000 accesses; 2,000,000 accesses",
+    description: "Zipf 0.9, 50,000 keys, moving to new keys every 250,000; 2 M accesses",
     sizes: [500, 2_000, 8_000, 20_000],
     accesses: memo(() => shiftingHotSet(50_000, 0.9, 250_000, 2_000_000, 5))
   }
