@@ -53,6 +53,7 @@ export class LruPolicy implements EvictionPolicy {
     this.links = links
   }
 
+  /** Least recent first. A live walk of the links: read it through before the namespace changes. */
   *coldest(): IterableIterator<number> {
     const links = this.links
     for (let slot = this.head; slot !== NIL; slot = links[2 * slot + 1]!) yield slot

@@ -42,18 +42,30 @@ export interface WindowTinyLfuState {
 }
 
 /**
- * Caffeine's W-TinyLFU over slots. A new key enters the admission window, an LRU of about 1 %
- * of the capacity at the start. The window's least recent entry (the candidate) goes on to the
- * main space, a segmented LRU, only if the frequency sketch has seen it more often than the main
- * space's victim (probation's least recent); a hit in probation promotes an entry to the
- * protected segment (80 % of the main space), whose least recent entry falls back to probation.
- * A hill climber moves capacity between the window and the protected segment as the hit ratio
- * rises or falls (see `WindowClimber`), so a workload that rewards recency gets a large window.
+ * Caffeine's W-TinyLFU over slots. A new key enters the admission window, an LRU of 1 % of the
+ * capacity at the start. When the namespace is full, the window's least recent entry (the
+ * candidate) goes on to the main space, a segmented LRU, only if the frequency sketch has seen it
+ * more often than the main space's victim (probation's least recent; protected's when probation
+ * is empty), else it is the one evicted; a warm candidate (frequency 6 or more) that loses is
+ * still admitted once in 128, from a seeded xorshift, so that hash collisions cannot lock the
+ * main space. A hit in probation promotes an entry to the protected segment (80 % of the main
+ * space), whose least recent entry falls back to probation. Every access and insert counts in the
+ * sketch. `WindowClimber` resizes the window after each sample, so that a workload rewarding
+ * recency gets a large window and a loop a small one.
+ *
+ * Where this differs from Caffeine, and why:
+ * - The window may grow to the whole capacity (Caffeine's stops near 80 %) and the main space
+ *   keeps its 80/20 split at any size: a purely recency-driven workload then gets LRU's ratio.
+ * - A window below its target grows by one entry a miss, the main space giving up its victim
+ *   unjudged; a shrinking window and an oversized protected segment hand 2 entries a miss to
+ *   probation. Caffeine moves up to 1,000 entries at once; here every operation stays O(1).
+ * - The protected segment's overflow after a promotion falls back at once (Caffeine defers it).
+ * - The sketch starts small and grows with the slot arrays (`resize`), keeping its counts.
  *
  * Storage: the three lists in one `Int32Array` of links (`links[2 * slot]` the previous slot,
  * `links[2 * slot + 1]` the next, head = least recent), a `Uint8Array` queue id and an
- * `Int32Array` key hash per slot: 13 bytes a slot, plus the sketch's 8 bytes a key of capacity.
- * Every operation is O(1): a change of the targets is carried out a few entries per miss.
+ * `Int32Array` key hash per slot: 13 bytes a slot, plus the sketch's 8 bytes a key (capacity
+ * rounded up to a power of two): 21.4 bytes an entry at 1,000,000.
  *
  * @internal
  */
@@ -164,8 +176,12 @@ export class WindowTinyLfuPolicy implements EvictionPolicy {
     this.sketch.ensureCapacity(length)
   }
 
+  /**
+   * Caffeine's order: the window and probation merged, the less frequent first (the candidates and
+   * victims of the next evictions), then protected. A live walk of the links: read it through
+   * before the namespace changes.
+   */
   *coldest(): IterableIterator<number> {
-    // Caffeine's order: the window and probation merged, the less frequent first, then protected.
     const links = this.links
     let window = this.ends[2 * WINDOW]!
     let probation = this.ends[2 * PROBATION]!
