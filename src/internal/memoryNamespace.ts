@@ -10,8 +10,10 @@ import type { RequestCache } from "../RequestCache.js"
 import type { MapKey } from "./cacheKey.js"
 import { NamespaceCounters } from "./counters.js"
 import { CacheClosedError } from "./errors.js"
+import { hashKey } from "./eviction/hash.js"
 import { LruPolicy } from "./eviction/lru.js"
 import type { EvictionPolicy } from "./eviction/policy.js"
+import { WindowTinyLfuPolicy } from "./eviction/windowTinyLfu.js"
 import { expiresAt, retention } from "./expiry.js"
 import { childFlags, type ChildRefs, childRefs, forkDetached, forkPublic, startChild } from "./fiber.js"
 import { Flight, type FlightOwner, lookupEffect } from "./flight.js"
@@ -123,7 +125,10 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
   ) {
     const length = Math.min(policy.capacity, 16)
     this.length = length
-    this.eviction = new LruPolicy(length)
+    // W-TinyLFU needs a finite capacity (its sketch is sized to it); an unbounded namespace never evicts.
+    this.eviction = policy.eviction === "w-tinylfu" && policy.capacity !== Infinity
+      ? new WindowTinyLfuPolicy(policy.capacity)
+      : new LruPolicy(length)
     this.expires = expires(policy) ? new Float64Array(length) : undefined
     this.weights = policy.weigher === undefined ? undefined : new Float64Array(length)
     this.clock = runtime.clock
@@ -660,7 +665,8 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     }
     this.keys[slot] = key
     this.map.set(key, slot)
-    this.eviction.onInsert(slot, 0)
+    const eviction = this.eviction
+    eviction.onInsert(slot, eviction.needsHash ? hashKey(key) : 0)
     this.counters.resized(++this.size)
     return slot
   }

@@ -8,15 +8,12 @@
 import { describe, it } from "@effect/vitest"
 import { existsSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
+import { tracesDirectory as benchTracesDirectory } from "../../bench/traces.js"
 
 export const TRACES_ENV = "REQUEST_CACHE_TRACES"
 
-/** The folder where the traces are looked for (it may not exist). */
-export const tracesLocation = (): string =>
-  process.env[TRACES_ENV] !== undefined && process.env[TRACES_ENV] !== ""
-    ? process.env[TRACES_ENV]
-    : fileURLToPath(new URL("../../../shared/traces", import.meta.url))
+/** The folder where the traces are looked for (it may not exist): the one the decoders read. */
+export const tracesLocation = (): string => benchTracesDirectory()
 
 /**
  * The traces' folder, or `undefined` when it does not hold every one of `files` (e.g.
