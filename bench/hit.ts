@@ -25,6 +25,11 @@ export const run = async (): Promise<void> => {
     Cache.make({ capacity: 2_000, timeToLive: Duration.infinity, lookup: (k: number) => Effect.succeed(k) })
   )
   const ours = RequestCache.cached({ name: "hit", lookup: (k: number) => Effect.succeed(k) })
+  const oursTinyLfu = RequestCache.cached({
+    name: "hit-w-tinylfu",
+    lookup: (k: number) => Effect.succeed(k),
+    policy: { eviction: "w-tinylfu" }
+  })
   const oursTtl = RequestCache.cached({
     name: "hit-ttl",
     lookup: (k: number) => Effect.succeed(k),
@@ -64,6 +69,16 @@ export const run = async (): Promise<void> => {
         }))
     },
     {
+      name: "ours, W-TinyLFU, no TTL",
+      run: (n) =>
+        runtime.runPromise(Effect.gen(function*() {
+          for (let i = 0, k = 0; i < n; i++) {
+            yield* oursTinyLfu(k)
+            if (++k === KEYS) k = 0
+          }
+        }))
+    },
+    {
       name: "ours, timeToLive 1 hour",
       run: (n) =>
         runtime.runPromise(Effect.gen(function*() {
@@ -84,5 +99,8 @@ export const run = async (): Promise<void> => {
     ["case", "ns/op", "vs floor", "target", "met"],
     versusFloor(cases, ns, TARGET)
   )
+  const lru = ns[cases.findIndex((c) => c.name === "ours, no TTL")]!
+  const tinyLfu = ns[cases.findIndex((c) => c.name === "ours, W-TinyLFU, no TTL")]!
+  console.log(`W-TinyLFU hit / LRU hit: ${(tinyLfu / lru).toFixed(2)}x (target <= 1.3x)`)
   await runtime.dispose()
 }

@@ -36,6 +36,14 @@ export const run = async (): Promise<void> => {
   }))
   const oursSync = RequestCache.cached({ name: "miss-sync", lookup: (k: number) => Effect.sync(() => compute(k)) })
   const oursSucceed = RequestCache.cached({ name: "miss-succeed", lookup: (k: number) => Effect.succeed(compute(k)) })
+  // Keys never seen before (a loop over 10,000 keys would give W-TinyLFU hits: it keeps part of a loop).
+  const newLru = RequestCache.cached({ name: "miss-new-lru", lookup: (k: number) => Effect.sync(() => compute(k)) })
+  const newTinyLfu = RequestCache.cached({
+    name: "miss-new-w-tinylfu",
+    lookup: (k: number) => Effect.sync(() => compute(k)),
+    policy: { eviction: "w-tinylfu" }
+  })
+  let fresh0 = 0, fresh1 = 0
 
   let k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0
   const cases: Array<Case> = [
@@ -102,6 +110,20 @@ export const run = async (): Promise<void> => {
             if (++k4 === KEYS) k4 = 0
           }
         }))
+    },
+    {
+      name: "ours, LRU, keys never seen, lookup Effect.sync",
+      run: (n) =>
+        runtime.runPromise(Effect.gen(function*() {
+          for (let i = 0; i < n; i++) yield* newLru(fresh0++)
+        }))
+    },
+    {
+      name: "ours, W-TinyLFU, keys never seen, lookup Effect.sync",
+      run: (n) =>
+        runtime.runPromise(Effect.gen(function*() {
+          for (let i = 0; i < n; i++) yield* newTinyLfu(fresh1++)
+        }))
     }
   ]
 
@@ -113,6 +135,8 @@ export const run = async (): Promise<void> => {
     ["case", "ns/op", "vs floor", "target", "met"],
     versusFloor(cases, ns, TARGET)
   )
+  const tinyLfu = ns[ns.length - 1]! / ns[ns.length - 2]!
+  console.log(`W-TinyLFU miss / LRU miss: ${tinyLfu.toFixed(2)}x (target <= 1.3x)`)
   const stats = await runtime.runPromise(oursSucceed.stats)
   if (stats.hits !== 0) console.log(`note: ${stats.hits} unexpected hits in "ours, lookup Effect.succeed"`)
   await runtime.dispose()

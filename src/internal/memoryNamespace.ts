@@ -293,8 +293,12 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
   ): Effect.Effect<unknown, unknown> {
     const found = this.find(key)
     if (found === FRESH) {
+      // `hitExit`, written out: the hit path is this and `find`, nothing else.
+      const slot = this.slot
+      this.eviction.onAccess(slot)
       this.counters.hit()
-      return this.hitExit()
+      const value = this.values[slot]
+      return value instanceof CachedFailure ? value.exit : Exit.succeed(value)
     }
     return this.getFound(found, key, lookup, args, caller, flags)
   }
