@@ -677,3 +677,50 @@ describe("7. Invalidation", () => {
       }).toStrictEqual({ hits: 1, misses: 2, coalesced: 1, loads: 2, invalidations: 1, size: 1 })
     }).pipe(Effect.provide(RequestCache.layer({ capacity: 4 }))))
 })
+
+describe("6. Eviction: W-TinyLFU through the storage", () => {
+  it.effect.prop(
+    "after random gets, sets and invalidations: size within capacity, every held key in the policy's order once, values right",
+    {
+      capacity: fc.integer({ min: 1, max: 12 }),
+      ops: fc.array(
+        fc.tuple(fc.constantFrom("get", "get", "get", "set", "invalidate"), fc.integer({ min: 0, max: 30 })),
+        { maxLength: 300 }
+      )
+    },
+    ({ capacity, ops }) =>
+      Effect.gen(function*() {
+        let runs = 0
+        const getP = RequestCache.cached({
+          name: "w-tinylfu-prop",
+          lookup: (k: number) => Effect.sync(() => (runs++, k * 10)),
+          policy: { capacity, eviction: "w-tinylfu" }
+        })
+        yield* getP.peek(0) // makes the namespace, with its policy
+        const namespace = yield* memoryNamespace("w-tinylfu-prop")
+        let misses = 0
+        for (const [op, k] of ops) {
+          if (op === "get") {
+            const held = Option.isSome(yield* getP.peek(k))
+            expect(yield* getP(k)).toBe(k * 10)
+            if (!held) misses++
+          } else if (op === "set") {
+            yield* getP.set(k, k * 10)
+          } else {
+            yield* getP.invalidate(k)
+          }
+          const stats = yield* getP.stats
+          expect(stats.size).toBeLessThanOrEqual(capacity)
+          const { coldest, mapped } = namespace.inspect()
+          expect(mapped).toBe(stats.size)
+          expect(new Set(coldest).size).toBe(coldest.length)
+          expect(coldest.length).toBe(stats.size)
+          for (const key of coldest) {
+            expect(yield* getP.peek(key as number)).toStrictEqual(Option.some((key as number) * 10))
+          }
+        }
+        expect(runs).toBe(misses)
+      }).pipe(Effect.provide(RequestCache.layer())),
+    { fastCheck: { numRuns: 200 } }
+  )
+})
