@@ -14,7 +14,8 @@ const scenarios: Record<string, () => Promise<{ readonly run: () => Promise<void
   "promise-stampede": () => import("./promiseStampede.js"),
   "async-lru": () => import("./asyncLru.js"),
   redis: () => import("./redis.js"),
-  weigher: () => import("./weigher.js")
+  weigher: () => import("./weigher.js"),
+  batch: () => import("./batch.js")
 }
 
 const aliases: Record<string, string> = { o1: "complexity", "O(1)": "complexity" }

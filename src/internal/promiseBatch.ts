@@ -2,7 +2,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { RequestCache } from "../RequestCache.js"
 import type { MapKey } from "./cacheKey.js"
-import { Flight } from "./flight.js"
+import type { Flight } from "./flight.js"
 import type { Found } from "./memoryNamespace.js"
 import { errorOf, type PromiseCore } from "./promiseCore.js"
 
@@ -11,9 +11,6 @@ type AnyExit = Exit.Exit<unknown, unknown>
 /** A batch function as the Promise API takes it: keys to values (or `Error`s), in order, or a promise of them. */
 export type BatchFunction = (keys: ReadonlyArray<unknown>) => unknown
 
-/** Who gets a key's result: the flight of a load (and its callers' promise), or a refresh's resume. */
-type Target = Flight | ((exit: AnyExit) => void)
-
 /**
  * The keys of one call of a batch function, in parallel arrays (one push each per key, as
  * DataLoader does): the keys as the callers gave them, who gets each result, and the callers'
@@ -21,9 +18,12 @@ type Target = Flight | ((exit: AnyExit) => void)
  */
 class PromiseBatch {
   readonly keys: Array<unknown> = []
-  readonly targets: Array<Target> = []
+  /** Each key's flight; `undefined` for a refresh, whose resume is in `refreshes`. */
+  readonly flights: Array<Flight | undefined> = []
   readonly resolves: Array<((value: unknown) => void) | undefined> = []
   readonly rejects: Array<((error: unknown) => void) | undefined> = []
+  /** The resumes of the refreshes among the keys, by index (rare: kept apart from the loads' arrays). */
+  refreshes: Map<number, (exit: AnyExit) => void> | undefined = undefined
   /** The batch function has been called (or the cache closed): no key joins any more. */
   sent = false
   /** Its results are delivered (or the cache closed): later ones go nowhere. */
@@ -112,7 +112,7 @@ export class PromiseBatcher {
     })
     flight.promise = promise
     batch.keys.push(key)
-    batch.targets.push(flight)
+    batch.flights.push(flight)
     if (batch === this.collecting && batch.keys.length >= this.options.maxBatchSize) this.full(batch)
     return promise
   }
@@ -125,8 +125,8 @@ export class PromiseBatcher {
     return ((key: unknown) =>
       Effect.async<unknown, unknown>((resume) => {
         const batch = collected ? this.collect(batchFn) : this.batch(batchFn)
-        batch.keys.push(key)
-        batch.targets.push(resume)
+        ;(batch.refreshes ??= new Map()).set(batch.keys.push(key) - 1, resume)
+        batch.flights.push(undefined)
         batch.resolves.push(undefined)
         batch.rejects.push(undefined)
         if (!collected) this.send(batch)
@@ -212,11 +212,11 @@ export class PromiseBatcher {
 
   /** One key's result: stored per the policy (by its flight), then given to its callers. */
   private settle(batch: PromiseBatch, i: number, exit: AnyExit): void {
-    const target = batch.targets[i]!
-    if (!(target instanceof Flight)) return target(exit)
-    target.settle(exit)
+    const flight = batch.flights[i]
+    if (flight === undefined) return batch.refreshes!.get(i)!(exit)
+    flight.settle(exit)
     // What the callers get: the result, or the error of a weigher that failed on it.
-    const result = target.exit!
+    const result = flight.exit!
     if (result._tag === "Success") batch.resolves[i]!(result.value)
     else batch.rejects[i]!(errorOf(result.cause, this.core.runtime, this.core.name))
   }
@@ -229,11 +229,11 @@ export class PromiseBatcher {
       batch.sent = true
       batch.done = true
       if (batch.timer !== undefined) clearTimeout(batch.timer)
-      for (let i = 0; i < batch.targets.length; i++) {
-        const target = batch.targets[i]!
+      for (let i = 0; i < batch.flights.length; i++) {
+        const flight = batch.flights[i]
         // A refresh's fiber is interrupted with the cache's scope.
-        if (!(target instanceof Flight)) continue
-        target.abort(closed)
+        if (flight === undefined) continue
+        flight.abort(closed)
         batch.rejects[i]!(this.core.closedError())
       }
     }
