@@ -395,9 +395,9 @@ export interface AsyncCacheMetrics {
 export interface AsyncCache<K = unknown, V = unknown> {
   readonly name: string
   readonly get: <A extends V>(key: K, loader: () => A | PromiseLike<A>, options?: EntryOptions) => Promise<A>
-  readonly getMany: <A extends V>(
-    keys: Iterable<K>,
-    loadMany: (keys: ReadonlyArray<K>) => ReadonlyArray<A | Error> | PromiseLike<ReadonlyArray<A | Error>>
+  readonly getMany: <Key extends K, A extends V>(
+    keys: Iterable<Key>,
+    loadMany: (keys: ReadonlyArray<Key>) => ReadonlyArray<A | Error> | PromiseLike<ReadonlyArray<A | Error>>
   ) => Promise<Array<A>>
   readonly set: (key: K, value: V, options?: EntryOptions) => Promise<void>
   readonly delete: (key: K) => Promise<boolean>

@@ -210,6 +210,24 @@ describe("createCache: getMany", () => {
     await expect(cache.getMany([4], () => "not an array" as never)).rejects.toThrow("for 1 keys")
   })
 
+  it("a stale key is served and refreshed through loadMany, in a batch of its own", async () => {
+    clock.start()
+    const cache = createCache({ ttl: 1_000, swr: 10_000 })
+    const calls: Array<ReadonlyArray<string>> = []
+    let version = 0
+    const loadMany = (keys: ReadonlyArray<string>) => {
+      calls.push([...keys])
+      version++
+      return keys.map((key) => `${key}${version}`)
+    }
+    expect(await cache.getMany(["a", "b"], loadMany)).toEqual(["a1", "b1"])
+    clock.advance(1_000)
+    expect(await cache.getMany(["a", "c"], loadMany)).toEqual(["a1", "c2"]) // a is stale, c missed
+    await settle()
+    expect(calls).toEqual([["a", "b"], ["c"], ["a"]])
+    expect(await cache.get("a", () => "never")).toBe("a3")
+  })
+
   it("a rejection of loadMany rejects each of its keys, and a joiner gets it too", async () => {
     const cache = createCache()
     const error = new Error("db down")
