@@ -272,6 +272,8 @@ describe("createCache: delete, clear, warmup, metrics", () => {
     expect(await cache.get("popular:key1", () => "never")).toBe("already")
     const failing = await cache.warmup([["bad", () => Promise.reject(new Error("no"))], ["ok", () => "fine"]])
     expect(failing).toBe(1)
+    expect(await cache.warmup([["twice", () => 1], ["twice", () => 2]])).toBe(1)
+    expect(await cache.get("twice", () => 3)).toBe(1)
     await expect(cache.warmup([["k", "not a loader" as never]])).rejects.toThrow(TypeError)
   })
 

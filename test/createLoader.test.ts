@@ -6,8 +6,10 @@
  */
 import { afterEach, describe, expect, it, vi } from "@effect/vitest"
 import DataLoader from "dataloader"
+import { Effect } from "effect"
 import { CacheKey } from "effect-request-cache"
 import { CacheOptionError, createLoader } from "effect-request-cache/promise"
+import * as fc from "fast-check"
 
 /** What the side-by-side tests use of a loader: DataLoader's API. */
 interface AnyLoader<K, V> {
@@ -623,4 +625,43 @@ describe("createLoader: the cache", () => {
     }
     expect(() => createLoader(42 as never)).toThrow(CacheOptionError)
   })
+})
+
+describe("createLoader: properties against a model", () => {
+  it.effect.prop(
+    "each tick's batches are its distinct uncached keys in first-load order, split at maxBatchSize",
+    {
+      maxBatchSize: fc.integer({ min: 1, max: 4 }),
+      ticks: fc.array(
+        fc.record({
+          loads: fc.array(fc.integer({ min: 0, max: 7 }), { maxLength: 10 }),
+          clears: fc.array(fc.integer({ min: 0, max: 7 }), { maxLength: 3 })
+        }),
+        { minLength: 1, maxLength: 8 }
+      )
+    },
+    ({ maxBatchSize, ticks }) =>
+      Effect.promise(async () => {
+        const calls: Array<ReadonlyArray<number>> = []
+        const loader = createLoader((keys: ReadonlyArray<number>) => {
+          calls.push([...keys])
+          return Promise.resolve(keys.map((key) => key * 10))
+        }, { maxBatchSize, maxsize: Infinity })
+        const cached = new Set<number>()
+        const expected: Array<ReadonlyArray<number>> = []
+        for (const { clears, loads } of ticks) {
+          const missed = [...new Set(loads.filter((key) => !cached.has(key)))]
+          for (let i = 0; i < missed.length; i += maxBatchSize) expected.push(missed.slice(i, i + maxBatchSize))
+          expect(await Promise.all(loads.map((key) => loader.load(key)))).toEqual(loads.map((key) => key * 10))
+          for (const key of missed) cached.add(key)
+          for (const key of clears) {
+            loader.clear(key)
+            cached.delete(key)
+          }
+        }
+        expect(calls).toEqual(expected)
+        expect(loader.cacheStats().size).toBe(cached.size)
+      }),
+    { fastCheck: { numRuns: 200 } }
+  )
 })

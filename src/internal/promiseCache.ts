@@ -138,6 +138,8 @@ export const createCache = <K = unknown, V = unknown>(options?: AsyncCacheOption
   const warmup = (entries: Iterable<readonly [unknown, Loader]>): Promise<number> => {
     if (runtime.closed) return core.closed()
     const pending: Array<readonly [unknown, Loader]> = []
+    // A key given twice is loaded (and counted) once.
+    const seen = new Set<MapKey>()
     try {
       for (const entry of entries) {
         if (!Array.isArray(entry) || entry.length !== 2) {
@@ -148,8 +150,10 @@ export const createCache = <K = unknown, V = unknown>(options?: AsyncCacheOption
           throw new TypeError(`warmup: the loader of key ${String(key)} must be a function, got ${typeof loader}`)
         }
         // What is cached (fresh, or stale within its window) is not loaded again.
-        const cachedValue = namespace.unsafePeek(keyOf(key))
-        if (cachedValue._tag === "None") pending.push([key, loader])
+        const mapKey = keyOf(key)
+        if (seen.has(mapKey)) continue
+        seen.add(mapKey)
+        if (namespace.unsafePeek(mapKey)._tag === "None") pending.push([key, loader])
       }
     } catch (error) {
       return Promise.reject(error)
