@@ -7,10 +7,10 @@
  * the wall time until every caller has its value; every repetition uses keys no case has seen.
  * The batch functions do the same work (one object per key) and answer in a resolved promise
  * (an `Effect.sync` for `cachedBatch`). DataLoader is made anew per repetition, as it is used
- * (one per request: it never forgets). Our caches live across repetitions, bounded at 10,000
- * entries, in two ways: emptied before each repetition (untimed), so that they hold the keys as
- * DataLoader's new map does, and left full, so that each load also evicts one of the previous
- * repetition's keys (what a bounded cache in steady state pays, and DataLoader never does).
+ * (one per request: it never forgets). Ours in two ways: made anew per repetition too (in the
+ * Effect case, the same namespace emptied before each repetition, untimed), and one cache for
+ * every repetition, bounded at 10,000 entries and full, so that each load also evicts one of the
+ * previous repetition's keys (what a long-lived bounded cache pays, and DataLoader never does).
  *
  * Then hits: one caller awaiting, in sequence, 1,000 keys that are all cached: `createLoader`'s
  * `load` beside DataLoader's cached `load`.
@@ -22,9 +22,9 @@ import { RequestCache } from "../src/RequestCache.js"
 import { type Case, gc, measure, met, num, ratio, table } from "./harness.js"
 
 const CALLERS = 10_000
-const REPETITIONS = 7
-/** Untimed first repetitions, while the JIT warms up. */
-const WARMUP = 3
+/** Timed and untimed (first, while the JIT warms up) repetitions: the Effect cases take a second each. */
+const EFFECT_ROUNDS = { warmup: 3, repetitions: 7 }
+const PROMISE_ROUNDS = { warmup: 10, repetitions: 30 }
 const TARGET = 1.2
 const HOT_KEYS = 1_000
 const HIT_ITERATIONS = 300_000
@@ -90,7 +90,9 @@ export const run = async (): Promise<void> => {
         runtime.runPromise(Effect.forEach(keysOf(round), (id) => getUserFull(id), { concurrency: "unbounded" }))
     }
   ]
-  if (parts.includes("effect")) report("(a) Effect", effectCases, await rounds(effectCases, batches))
+  if (parts.includes("effect")) {
+    report("(a) Effect", effectCases, EFFECT_ROUNDS, await rounds(effectCases, batches, EFFECT_ROUNDS))
+  }
 
   // (b) Promise
   const loaderOf = (which: number) =>
@@ -98,7 +100,6 @@ export const run = async (): Promise<void> => {
       batches[which] = (batches[which] ?? 0) + 1
       return Promise.resolve(ids.map(user))
     }, { maxsize: CALLERS })
-  const emptied = loaderOf(1)
   const full = loaderOf(2)
   const promiseCases: Array<BatchCase> = [
     {
@@ -109,16 +110,20 @@ export const run = async (): Promise<void> => {
       }
     },
     {
-      name: "ours: createLoader load, 10,000 async callers, emptied",
-      prepare: () => void emptied.clearAll(),
-      run: (round) => Promise.all(keysOf(round).map(async (id) => await emptied.load(id)))
+      name: "ours: createLoader load, 10,000 async callers, new loader",
+      run: (round) => {
+        const loader = loaderOf(1)
+        return Promise.all(keysOf(round).map(async (id) => await loader.load(id)))
+      }
     },
     {
       name: "ours: createLoader load, 10,000 async callers, full (evicts)",
       run: (round) => Promise.all(keysOf(round).map(async (id) => await full.load(id)))
     }
   ]
-  if (parts.includes("promise")) report("(b) Promise", promiseCases, await rounds(promiseCases, batches))
+  if (parts.includes("promise")) {
+    report("(b) Promise", promiseCases, PROMISE_ROUNDS, await rounds(promiseCases, batches, PROMISE_ROUNDS))
+  }
 
   // Hits
   const hotDataLoader = dataLoader(3)
@@ -163,6 +168,11 @@ export const run = async (): Promise<void> => {
   await runtime.dispose()
 }
 
+interface Rounds {
+  readonly warmup: number
+  readonly repetitions: number
+}
+
 interface BatchCase {
   readonly name: string
   /** Untimed, before each timed run. */
@@ -171,17 +181,18 @@ interface BatchCase {
 }
 
 /**
- * `WARMUP + REPETITIONS` rounds, each case once per round on keys of its own that nobody asked
+ * `warmup + repetitions` rounds, each case once per round on keys of its own that nobody asked
  * for before; each case's best wall time (ms) and its batch calls per timed repetition.
  */
 const rounds = async (
   cases: ReadonlyArray<BatchCase>,
-  batches: Array<number>
+  batches: Array<number>,
+  { repetitions, warmup }: Rounds
 ): Promise<{ readonly ms: Array<number>; readonly counts: Array<Array<number>> }> => {
   const times: Array<Array<number>> = cases.map(() => [])
   const counts: Array<Array<number>> = cases.map(() => [])
   let round = 0
-  for (let rep = 0; rep < WARMUP + REPETITIONS; rep++) {
+  for (let rep = 0; rep < warmup + repetitions; rep++) {
     for (let i = 0; i < cases.length; i++) {
       await cases[i]!.prepare?.()
       batches[i] = 0
@@ -190,7 +201,7 @@ const rounds = async (
       const start = performance.now()
       await cases[i]!.run(round)
       const ms = performance.now() - start
-      if (rep >= WARMUP) {
+      if (rep >= warmup) {
         times[i]!.push(ms)
         counts[i]!.push(batches[i]!)
       }
@@ -202,13 +213,14 @@ const rounds = async (
 const report = (
   title: string,
   cases: ReadonlyArray<{ readonly name: string }>,
+  { repetitions, warmup }: Rounds,
   result: { readonly ms: Array<number>; readonly counts: Array<Array<number>> }
 ): void => {
   const { counts, ms } = result
   const batchCount = (i: number) => Math.max(...counts[i]!)
   table(
     `Batching, ${title}: ${num(CALLERS, 0)} distinct cold keys from ${num(CALLERS, 0)} concurrent callers ` +
-      `(best of ${REPETITIONS} after ${WARMUP} untimed)`,
+      `(best of ${repetitions} after ${warmup} untimed)`,
     ["case", "batches", "ms", "vs DataLoader", "target", "met"],
     cases.map((c, i) => {
       const ours = c.name.startsWith("ours")

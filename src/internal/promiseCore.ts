@@ -1,8 +1,10 @@
 import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FiberSet from "effect/FiberSet"
+import type * as Random from "effect/Random"
 import * as Scope from "effect/Scope"
 import type * as CachePolicy from "../CachePolicy.js"
 import type { RequestCache } from "../RequestCache.js"
@@ -121,26 +123,38 @@ export const errorOf = (cause: Cause.Cause<unknown>, runtime: CacheRuntime, name
   return Cause.squash(cause)
 }
 
+/** The default runtime's clock and randomness, which every Promise cache reads (read once). */
+let services: { readonly clock: Clock.Clock; readonly random: Random.Random } | undefined
+const defaultServices = () => services ??= Effect.runSync(Effect.all({ clock: Effect.clock, random: Effect.random }))
+
 /**
- * What every cache of the Promise API is made of: a namespace of its own in a scope of its own
- * (the default runtime's clock and randomness; its loads and refreshes in the scope's
- * `FiberSet`), and the ways its calls turn entries and flights into promises.
+ * What every cache of the Promise API is made of: a namespace of its own (the default runtime's
+ * clock and randomness), a scope of its own whose `FiberSet` holds its loads and refreshes (made
+ * with the first of them: creating it costs more than a batch of keys), and the ways its calls
+ * turn entries and flights into promises.
  */
 export class PromiseCore {
   readonly namespace: MemoryNamespace
   readonly runtime: CacheRuntime
-  private readonly scope: Scope.CloseableScope
+  /** Made with the first fiber (a load or a refresh): a cache whose loads are batches may need none. */
+  private scope: Scope.CloseableScope | undefined = undefined
+  private fibers: FiberSet.FiberSet<unknown, unknown> | undefined = undefined
   /** Run by `close`, before the scope closes (a batcher rejects its pending keys there). */
   private readonly onClose: Array<() => void> = []
 
   constructor(readonly name: string, readonly policy: ResolvedPolicy) {
-    this.scope = Effect.runSync(Scope.make())
-    this.runtime = Effect.runSync(Effect.all({
-      clock: Effect.clock,
-      random: Effect.random,
-      fibers: Scope.extend(FiberSet.make(), this.scope),
-      closed: Effect.succeed(false)
-    }))
+    const { clock, random } = defaultServices()
+    const core = this
+    this.runtime = {
+      clock,
+      random,
+      get fibers() {
+        return core.fibers ??= Effect.runSync(
+          Scope.extend(FiberSet.make(), core.scope ??= Effect.runSync(Scope.make()))
+        )
+      },
+      closed: false
+    }
     this.namespace = new MemoryNamespace(name, policy, this.runtime)
   }
 
@@ -189,11 +203,12 @@ export class PromiseCore {
    * settles once every one of them has ended.
    */
   close(): Promise<void> {
-    if (this.runtime.closed) return Effect.runPromise(Scope.close(this.scope, Exit.void))
-    this.runtime.closed = true
-    this.namespace.close()
-    for (const f of this.onClose) f()
-    return Effect.runPromise(Scope.close(this.scope, Exit.void))
+    if (!this.runtime.closed) {
+      this.runtime.closed = true
+      this.namespace.close()
+      for (const f of this.onClose) f()
+    }
+    return this.scope === undefined ? Promise.resolve() : Effect.runPromise(Scope.close(this.scope, Exit.void))
   }
 }
 
