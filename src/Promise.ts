@@ -1,7 +1,8 @@
 /**
  * The Promise API (`effect-request-cache/promise`): the same cache for plain `async` functions
  * and class methods, for code that is not written in Effect yet. The names follow the seeds'
- * `@alru_cache`: `alruCache(fn, options)` and `cacheInfo()`, `cacheInvalidate()`, `cacheClose()`.
+ * `@alru_cache`: `alruCache(fn, options)` and `cacheInfo()`, `cacheInvalidate()`, `cacheClose()`;
+ * `createCache` is async-cache's cache object, and `createLoader` DataLoader's batching loader.
  *
  * It is the same core as the Effect API (single flight, true LRU, time to live with jitter,
  * stale-while-revalidate, error caching, invalidation winning over a load in flight); a hit is

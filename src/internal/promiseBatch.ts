@@ -35,6 +35,16 @@ class PromiseBatch {
 let resolved: Promise<void> | undefined
 
 /**
+ * The batch that `joinBatch` puts the next promise's resolvers in: one executor for every key's
+ * promise, instead of a closure per key (a batch of 10,000 keys makes 10,000 fewer objects).
+ */
+let joining: PromiseBatch | undefined
+const joinBatch = (resolve: (value: unknown) => void, reject: (error: unknown) => void): void => {
+  joining!.resolves.push(resolve)
+  joining!.rejects.push(reject)
+}
+
+/**
  * Runs `f` once the promise jobs queued now have run, and those they queue: a `then` on a settled
  * promise puts a job in the promise queue, which puts `f` on Node's tick queue, run when the
  * promise queue is empty (DataLoader's schedule, so the loads made in reactions of this tick
@@ -106,10 +116,8 @@ export class PromiseBatcher {
     // Jitter from `Math.random`: the Promise API's runtime is Effect's default one anyway, whose
     // `Random` only a fiber can draw from.
     if (this.core.policy.jitter !== 0) flight.jitter = Math.random()
-    const promise = new Promise<unknown>((resolve, reject) => {
-      batch.resolves.push(resolve)
-      batch.rejects.push(reject)
-    })
+    joining = batch
+    const promise = new Promise<unknown>(joinBatch)
     flight.promise = promise
     batch.keys.push(key)
     batch.flights.push(flight)
