@@ -496,6 +496,18 @@ describe("createLoader: batching", () => {
     expect(loader.cacheStats()).toMatchObject({ hits: 1, misses: 3, coalesced: 2, batches: 2, loads: 3 })
   })
 
+  it("a hit returns the entry's settled promise, the same object each time, resolved after one microtask", async () => {
+    const loader = createLoader(async (keys: ReadonlyArray<number>) => keys)
+    await loader.load(1)
+    const hit = loader.load(1)
+    expect(loader.load(1)).toBe(hit)
+    let done = false
+    void hit.then(() => (done = true))
+    await Promise.resolve()
+    expect(done).toBe(true)
+    expect(loader.cacheStats()).toMatchObject({ hits: 2, batches: 1 })
+  })
+
   it("a Promise caller cannot be interrupted: a load whose caller drops its promise is still loaded and stored", async () => {
     const calls: Array<ReadonlyArray<number>> = []
     const loader = createLoader((keys: ReadonlyArray<number>) => {
