@@ -156,6 +156,8 @@ export class PromiseBatcher {
   send(batch: PromiseBatch): void {
     if (batch.sent) return
     batch.sent = true
+    // The module does not keep a batch alive once it is sent.
+    if (joining === batch) joining = undefined
     if (this.collecting === batch) this.collecting = undefined
     if (batch.done) return
     const keys = batch.keys
