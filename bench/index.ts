@@ -16,7 +16,8 @@ const scenarios: Record<string, () => Promise<{ readonly run: () => Promise<void
   redis: () => import("./redis.js"),
   weigher: () => import("./weigher.js"),
   "hit-ratio": () => import("./hitRatio.js"),
-  eviction: () => import("./eviction.js")
+  eviction: () => import("./eviction.js"),
+  batch: () => import("./batch.js")
 }
 
 const aliases: Record<string, string> = { o1: "complexity", "O(1)": "complexity" }

@@ -3,11 +3,12 @@
  * two of them with the same arguments, then the statistics and the configuration.
  *
  * async-lru-cache's README says that concurrent calls with the same arguments may each run the
- * function; here they share one run (single flight), so "dataset1" is computed once. The memory
- * estimate of async-lru-cache has no twin: entry counts and hit rates are what this cache
- * reports (and exports as Effect metrics).
+ * function; here they share one run (single flight), so "dataset1" is computed once. Its memory
+ * estimate (`total_size_in_memory_bytes`, `total_size_in_memory_pretty`) is the stats' `weight`
+ * with `CacheWeigher.estimateBytes` as the weigher (an estimate of the V8 heap each value holds),
+ * printed as a size by `CacheStats.formatBytes`.
  */
-import { CacheStats } from "effect-request-cache"
+import { CacheStats, CacheWeigher } from "effect-request-cache"
 import { alruCache } from "effect-request-cache/promise"
 import { setTimeout as sleep } from "node:timers/promises"
 
@@ -20,7 +21,7 @@ const expensiveComputation = alruCache(
     await sleep(iterations * 1) // simulate expensive computation
     return `processed_${data}_x${iterations}`
   },
-  { maxsize: 1000, ttl: "3600 seconds", name: "expensive_computation" }
+  { maxsize: 1000, ttl: "3600 seconds", name: "expensive_computation", weigher: CacheWeigher.estimateBytes }
 )
 
 const results = await Promise.all([
@@ -38,6 +39,8 @@ console.log("Cache Statistics:")
 console.log(`   Current size: ${stats.size}/${stats.capacity}`)
 console.log(`   Hit rate: ${(stats.hitRate * 100).toFixed(2)}%`)
 console.log(`   Joined a call in flight: ${stats.coalesced}`)
+console.log(`   Memory usage: ${CacheStats.formatBytes(stats.weight)}`)
+console.log(`   total_size_in_memory_bytes: ${stats.weight}`)
 console.log(Number.isFinite(parameters.ttl) ? `   TTL: ${parameters.ttl / 1000}s` : "   TTL: No expiration")
 
 const info = expensiveComputation.cacheInfo()

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { CacheStats } from "effect-request-cache"
 import { execFile } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
@@ -136,6 +137,13 @@ const checks: Record<string, (out: string) => void> = {
     expect(out).toContain("function runs: 1")
     expect(out).toContain("function runs after 3 more calls: 3")
     expect(out).toContain("entries: 3, hits: 2, misses: 3")
+    // The memory estimate, as the seed prints it: bytes, and the same as a size.
+    const sizes = Array.from(out.matchAll(/Memory usage: (.+) \(total_size_in_memory_bytes: (\d+)\)/g))
+    expect(sizes).toHaveLength(2)
+    for (const [, pretty, bytes] of sizes) expect(pretty).toBe(CacheStats.formatBytes(Number(bytes)))
+    const [one, three] = sizes.map((match) => Number(match[2]))
+    expect(one).toBeGreaterThan(0)
+    expect(three).toBe(3 * one!) // three entries of the same shape
   },
   "async-lru-cache-ttl.ts": (out) => {
     expect(out).toContain("Hits: 1, Misses: 2")
@@ -161,6 +169,9 @@ const checks: Record<string, (out: string) => void> = {
     expect(out).toContain("Joined a call in flight: 1")
     expect(out).toContain("TTL: 3600s")
     expect(out).toContain("Max size: 1000")
+    const bytes = number(out, /total_size_in_memory_bytes: (\d+)/)
+    expect(bytes).toBeGreaterThan(0)
+    expect(out).toContain(`Memory usage: ${CacheStats.formatBytes(bytes)}`)
   },
   "async-lru-cache-api-client.ts": (out) => {
     expect(out).toContain("weather: the same response: true")
@@ -225,6 +236,17 @@ const checks: Record<string, (out: string) => void> = {
     expect(count(out, `popular:key1 -> {"hot":1}`)).toBe(2) // still cached under the default TTL
     expect(out).toContain("loader runs: 4")
     expect(out).toContain(`metrics: {"hits":4,"misses":4,"size":3,"hit_rate":0.5}`)
+  },
+  "async-cache-quickstart-promise.ts": (out) => {
+    inOrder(out, ["startup warmup:", "loader: load_hot_data(1)", "warmup: 2 keys loaded", "get_user(1) twice:"])
+    expect(count(out, "loader: load_hot_data(1)")).toBe(1)
+    expect(count(out, "loader: load_hot_data(2)")).toBe(1)
+    expect(count(out, "loader: fetch_from_db(1)")).toBe(2) // once, and again after its per-key TTL
+    expect(out).toContain("same object from the cache: true")
+    expect(count(out, `popular:key1 -> {"hot":1}`)).toBe(2) // still cached under the default TTL
+    expect(out).toContain("loader runs: 4")
+    expect(out).toContain(`metrics: {"hits":4,"misses":4,"size":3,"hit_rate":0.5}`)
+    expect(out).toContain(`getMetrics(): {"hits":4,"misses":4,"size":3,"hitRate":0.5}`)
   },
   "async-cache-thundering-herd.ts": (out) => {
     expect(out).toContain("results: 100, distinct objects: 1")

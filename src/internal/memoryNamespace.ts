@@ -249,6 +249,17 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     return flight
   }
 
+  /**
+   * A load whose result its caller delivers without a fiber (the Promise API's batches): a new
+   * flight in the slot of a key found `MISSING` or `EXPIRED`, nothing started. The caller ends it
+   * with `Flight.settle` (stored as the policy says) or `Flight.abort` (nothing stored).
+   */
+  pending(found: Found, key: MapKey): Flight {
+    const flight = new Flight(this, key, false)
+    this.values[this.slotFor(found, key)] = flight
+    return flight
+  }
+
   /** Runs the lookup of a claimed flight, with the context of its claim; a closed cache aborts it. */
   start(flight: Flight, lookup: Lookup, args: ReadonlyArray<unknown>): void {
     if (this.runtime.closed) {

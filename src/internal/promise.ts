@@ -1,101 +1,22 @@
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
-import * as FiberSet from "effect/FiberSet"
 import * as RuntimeFlags from "effect/RuntimeFlags"
-import * as Scope from "effect/Scope"
-import type * as CachePolicy from "../CachePolicy.js"
 import type { CacheStats } from "../CacheStats.js"
 import type { AlruCached, AlruOptions, CacheControls, CacheInfo, CacheParameters, MethodCache } from "../Promise.js"
-import type { RequestCache } from "../RequestCache.js"
 import { argumentsKey, type MapKey, toMapKey } from "./cacheKey.js"
-import { CacheClosedError } from "./errors.js"
 import type { Flight } from "./flight.js"
-import { CachedFailure, type Found, FRESH, LOADING, MemoryNamespace, STALE } from "./memoryNamespace.js"
-import type { CacheRuntime } from "./namespace.js"
-import { resolve, type ResolvedPolicy } from "./options.js"
-import { makeTagEpochs } from "./tags.js"
+import { type Found, FRESH, LOADING, STALE } from "./memoryNamespace.js"
+import { CacheOptionError, policyOf, policyOptions, PromiseCore, promiseLookup } from "./promiseCore.js"
 
-type Lookup = RequestCache.Lookup
+export { CacheOptionError } from "./promiseCore.js"
 
-/** A bad option of the Promise API, named as the Promise API names it. */
-export class CacheOptionError extends TypeError {
-  override readonly name = "CacheOptionError"
-  constructor(readonly option: string, readonly reason: string) {
-    super(`Invalid cache option "${option}": ${reason}`)
-  }
-}
+/** `alruCache`'s and `cachedMethod`'s options: the policy's, and the key function. */
+const known = [...policyOptions, "key"]
 
-/** The Promise API's option names for the policy's. */
-const optionNames: Record<string, string> = {
-  capacity: "maxsize",
-  timeToLive: "ttl",
-  jitter: "jitter",
-  staleWhileRevalidate: "swr",
-  cacheErrors: "cacheErrors",
-  errorTimeToLive: "errorTtl",
-  eviction: "eviction",
-  maxWeight: "maxWeight",
-  weigher: "weigher"
-}
-const known = [
-  "maxsize",
-  "eviction",
-  "ttl",
-  "jitter",
-  "swr",
-  "cacheErrors",
-  "errorTtl",
-  "maxWeight",
-  "weigher",
-  "key",
-  "name"
-]
-
-/** Validates the options at wrap time; a bad one throws a `CacheOptionError` naming it. */
-const policyOf = (options: AlruOptions<never> | undefined): ResolvedPolicy => {
-  if (options === undefined) options = {}
-  if (typeof options !== "object" || options === null) {
-    throw new CacheOptionError("options", `expected an object, got ${String(options)}`)
-  }
-  for (const name of Object.keys(options)) {
-    if (!known.includes(name)) throw new CacheOptionError(name, `unknown option; the options are ${known.join(", ")}`)
-  }
-  const { cacheErrors, errorTtl, eviction, jitter, key, maxWeight, maxsize, name, swr, ttl, weigher } = options
+const checkKey = (options: AlruOptions<never> | undefined): void => {
+  const key = options?.key
   if (key !== undefined && typeof key !== "function") {
     throw new CacheOptionError("key", "expected a function of the arguments")
   }
-  if (name !== undefined && (typeof name !== "string" || name.length === 0)) {
-    throw new CacheOptionError("name", "expected a non-empty string")
-  }
-  const policy: Record<string, unknown> = { capacity: maxsize ?? 128 }
-  if (ttl !== undefined) policy.timeToLive = ttl
-  if (jitter !== undefined) policy.jitter = jitter
-  if (swr !== undefined) policy.staleWhileRevalidate = swr === true ? Infinity : swr === false ? 0 : swr
-  if (cacheErrors !== undefined) policy.cacheErrors = cacheErrors
-  if (errorTtl !== undefined) policy.errorTimeToLive = errorTtl
-  if (eviction !== undefined) policy.eviction = eviction
-  if (maxWeight !== undefined) policy.maxWeight = maxWeight
-  if (weigher !== undefined) policy.weigher = weigher
-  const resolved = resolve(undefined, policy as CachePolicy.Options<never>)
-  if (Either.isLeft(resolved)) {
-    const { option, reason } = resolved.left
-    throw new CacheOptionError(optionNames[option] ?? option, reason)
-  }
-  return resolved.right
-}
-
-/** The error a caller gets for a failed load: a rejection is rethrown as the same object. */
-const errorOf = (cause: Cause.Cause<unknown>, runtime: CacheRuntime, name: string): unknown => {
-  const failure = Cause.failureOption(cause)
-  if (failure._tag === "Some") return failure.value
-  if (Cause.isInterruptedOnly(cause)) {
-    return runtime.closed
-      ? new CacheClosedError({ namespace: name })
-      : new Error(`The load of cache "${name}" was interrupted`)
-  }
-  return Cause.squash(cause)
 }
 
 /**
@@ -110,44 +31,13 @@ const makeCache = (
   name: string,
   keyOf: (args: ReadonlyArray<unknown>) => MapKey
 ) => {
-  const policy = policyOf(options)
-  const scope = Effect.runSync(Scope.make())
-  const runtime: CacheRuntime = Effect.runSync(Effect.all({
-    clock: Effect.clock,
-    random: Effect.random,
-    fibers: Scope.extend(FiberSet.make(), scope),
-    closed: Effect.succeed(false),
-    tags: Effect.sync(makeTagEpochs)
-  }))
-  const namespace = new MemoryNamespace(name, policy, runtime)
+  checkKey(options)
+  const core = new PromiseCore(name, policyOf(options, known, 128))
+  const { namespace, policy, runtime, settled } = core
   const counters = namespace.counters
-
-  const lookup: Lookup = (...args) =>
-    Effect.async<unknown, unknown>((resume) => {
-      let result: unknown
-      try {
-        result = fn(...args)
-      } catch (error) {
-        // A function that throws instead of rejecting fails the same way.
-        return resume(Exit.fail(error))
-      }
-      Promise.resolve(result).then(
-        (value) => resume(Exit.succeed(value)),
-        (error) => resume(Exit.fail(error))
-      )
-    }) as Effect.Effect<unknown, unknown, unknown>
-
-  const rejected = (exit: Exit.Exit<unknown, unknown>): Promise<never> =>
-    Promise.reject(errorOf((exit as Exit.Failure<unknown, unknown>).cause, runtime, name))
-  const settled = (value: unknown): Promise<unknown> =>
-    value instanceof CachedFailure ? rejected(value.exit) : Promise.resolve(value)
-  const awaited = (flight: Flight): Promise<unknown> =>
-    flight.promise ??= new Promise((resolve, reject) =>
-      flight.onSettle((exit) =>
-        exit._tag === "Success" ? resolve(exit.value) : reject(errorOf(exit.cause, runtime, name))
-      )
-    )
-  const closed = () => Promise.reject(new CacheClosedError({ namespace: name }))
+  const lookup = promiseLookup(fn)
+  const awaited = (flight: Flight) => core.awaited(flight)
+  const closed = () => core.closed()
 
   /** Anything but a fresh hit; `args` are made only here. */
   const getFound = (found: Found, key: MapKey, args: ReadonlyArray<unknown>): Promise<unknown> => {
@@ -194,14 +84,8 @@ const makeCache = (
     return getFound(found, key, args)
   }
 
-  const withKey = <A>(args: ReadonlyArray<unknown>, f: (key: MapKey) => A): Promise<A> => {
-    if (runtime.closed) return closed()
-    try {
-      return Promise.resolve(f(keyOf(args)))
-    } catch (error) {
-      return Promise.reject(error)
-    }
-  }
+  const withKey = <A>(args: ReadonlyArray<unknown>, f: (key: MapKey) => A): Promise<A> =>
+    core.attempt(() => f(keyOf(args)))
 
   const controls: CacheControls<ReadonlyArray<unknown>, unknown> = {
     cacheInfo: (): CacheInfo => ({
@@ -229,13 +113,7 @@ const makeCache = (
         Effect.runSync(namespace.set(key, argsAndValue[argsAndValue.length - 1]))
       }),
     cacheClear: () => namespace.unsafeInvalidateAll(),
-    cacheClose: () => {
-      runtime.closed = true
-      namespace.close()
-      // The loads and refreshes stop (their callers reject with `CacheClosedError`, see
-      // `errorOf`); the promise settles once every one of them has ended.
-      return Effect.runPromise(Scope.close(scope, Exit.void))
-    }
+    cacheClose: () => core.close()
   }
 
   /** A method's call: its key is made without the instance's array, which only a miss needs. */
@@ -314,7 +192,8 @@ const methodCaches = new WeakMap<object, MethodCache<object, ReadonlyArray<unkno
 /** @internal */
 export const cachedMethod = (options?: AlruOptions<Array<never>>) => {
   // Checked where the class is defined, not at the first call.
-  policyOf(options)
+  checkKey(options)
+  policyOf(options, known, 128)
   return <This extends object, Args extends Array<unknown>, R>(
     method: (this: This, ...args: Args) => Promise<R>,
     context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Promise<R>>
