@@ -1,9 +1,20 @@
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as FiberSet from "effect/FiberSet"
+import type * as RuntimeFlags from "effect/RuntimeFlags"
+import type { NamespaceCounters } from "./counters.js"
+import { CacheClosedError } from "./errors.js"
+import { LookupResult } from "./expiry.js"
+import { childFlags, type ChildRefs, childRefs, forkDetached, startChild } from "./fiber.js"
+import type { Flight } from "./flight.js"
+import type { CacheRuntime } from "./namespace.js"
+import { tagsOf } from "./tags.js"
 
 type AnyExit = Exit.Exit<unknown, unknown>
+type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
 
 /**
  * A batch lookup as the batcher calls it: one `Exit` per argument, in order. A failure of the
@@ -150,3 +161,158 @@ export const ofValues = (
   lookupMany: (args: readonly [unknown, ...Array<unknown>]) => Effect.Effect<ReadonlyArray<unknown>, unknown, unknown>
 ): LookupMany =>
 (args) => Effect.map(lookupMany(args), (values) => values.map((value) => Exit.succeed(value)))
+
+// -------------------------------------------------------------------------------------------------
+// Batches of flights: a batched key of an in-memory namespace has no fiber of its own
+
+/** The mark of a batched lookup that an in-memory namespace can load without a fiber per key. */
+export const flightBatching = Symbol.for("effect-request-cache/FlightBatching")
+
+/** What a flight batcher needs of the namespace whose keys it loads. */
+export interface BatchOwner {
+  readonly counters: NamespaceCounters
+  readonly runtime: CacheRuntime
+}
+
+/** The batching of a `cachedBatch` function's misses, for in-memory namespaces. */
+export interface FlightBatching {
+  /**
+   * A miss of `arg`: its flight (in its slot, its callers about to wait on it) joins the batch
+   * being collected for `owner`; the batch runs `lookupMany` once, in one fiber, and settles every
+   * flight of it. The first key's caller gives the batch its context.
+   */
+  readonly enqueue: (
+    owner: BatchOwner,
+    flight: Flight,
+    arg: unknown,
+    caller: AnyFiber,
+    flags: RuntimeFlags.RuntimeFlags
+  ) => void
+}
+
+class FlightBatch {
+  readonly flights: Array<Flight> = []
+  readonly args: Array<unknown> = []
+  sent = false
+  live = 0
+  fiber: AnyFiber | undefined = undefined
+  constructor(
+    readonly owner: BatchOwner,
+    readonly caller: AnyFiber,
+    readonly refs: ChildRefs,
+    readonly flags: RuntimeFlags.RuntimeFlags
+  ) {}
+}
+
+/**
+ * `makeBatcher`'s semantics without a fiber per key, for the keys of an in-memory namespace: a
+ * key's flight waits in the batch (a key whose callers all leave before it is sent is dropped; a
+ * sent batch whose keys all leave is interrupted), the window is one task of the caller's
+ * scheduler (queued after the fibers that can run) or a sleep of the cache's clock, and the batch
+ * runs `lookupMany` in one fiber started as a child of its first key's caller. `tags` give each
+ * result its tags. 10,000 misses make 10,000 flights and one fiber, where a lookup per key would
+ * make 10,000 fibers more.
+ */
+export const makeFlightBatching = (
+  options: BatcherOptions,
+  tags?: (value: unknown, key: unknown) => ReadonlyArray<string>
+): FlightBatching => {
+  const { lookupMany, maxBatchSize, name, window } = options
+  const collecting = new WeakMap<BatchOwner, FlightBatch>()
+
+  const deliver = (batch: FlightBatch, exit: Exit.Exit<ReadonlyArray<AnyExit>, unknown>): void => {
+    const { args, flights } = batch
+    let failure: AnyExit | undefined
+    if (exit._tag === "Failure") {
+      failure = exit
+    } else if (exit.value.length !== flights.length) {
+      failure = Exit.die(
+        new Error(
+          `RequestCache: the batch lookup of namespace "${name}" returned ${exit.value.length} results for ` +
+            `${flights.length} keys; it must return one result per key, in order`
+        )
+      )
+    }
+    for (let i = 0; i < flights.length; i++) {
+      let result = failure ?? (exit as Exit.Success<ReadonlyArray<AnyExit>, unknown>).value[i]!
+      if (tags !== undefined && result._tag === "Success") {
+        try {
+          result = Exit.succeed(LookupResult.tagged(result, tagsOf(tags, result.value, [args[i]])))
+        } catch (error) {
+          result = Exit.die(error)
+        }
+      }
+      flights[i]!.settle(result)
+    }
+  }
+
+  const send = (batch: FlightBatch): void => {
+    if (batch.sent) return
+    batch.sent = true
+    if (collecting.get(batch.owner) === batch) collecting.delete(batch.owner)
+    // The keys whose callers all left before it was sent are dropped.
+    let kept = 0
+    for (let i = 0; i < batch.flights.length; i++) {
+      const flight = batch.flights[i]!
+      if (flight.detached && flight.waiters <= 0) continue
+      batch.flights[kept] = flight
+      batch.args[kept++] = batch.args[i]
+    }
+    batch.flights.length = batch.args.length = batch.live = kept
+    if (kept === 0) return
+    const { caller, owner } = batch
+    owner.counters.batched(kept)
+    if (owner.runtime.closed) {
+      for (const flight of batch.flights) flight.abort(Exit.die(new CacheClosedError({ namespace: name })))
+      return
+    }
+    let effect: Effect.Effect<ReadonlyArray<AnyExit>, unknown, unknown>
+    try {
+      effect = lookupMany(batch.args as unknown as readonly [unknown, ...Array<unknown>])
+    } catch (error) {
+      effect = Effect.die(error)
+    }
+    const fiber = startChild(caller, batch.refs, childFlags(batch.flags), effect)
+    batch.fiber = fiber
+    const exit = fiber.unsafePoll()
+    if (exit !== null) return deliver(batch, exit as Exit.Exit<ReadonlyArray<AnyExit>, unknown>)
+    FiberSet.unsafeAdd(owner.runtime.fibers, fiber)
+    fiber.addObserver((exit) => deliver(batch, exit as Exit.Exit<ReadonlyArray<AnyExit>, unknown>))
+  }
+
+  const schedule = (batch: FlightBatch): void => {
+    if (window === undefined) {
+      // After the tasks already queued: the fibers that can run make their calls first.
+      batch.caller.currentScheduler.scheduleTask(() => send(batch), 0)
+      return
+    }
+    const runtime = batch.owner.runtime
+    const timer = forkDetached(
+      Effect.zipRight(runtime.clock.sleep(Duration.millis(window)), Effect.sync(() => send(batch))),
+      true
+    )
+    if (timer.unsafePoll() === null) FiberSet.unsafeAdd(runtime.fibers, timer)
+  }
+
+  return {
+    enqueue: (owner, flight, arg, caller, flags) => {
+      let batch = collecting.get(owner)
+      if (batch === undefined) {
+        batch = new FlightBatch(owner, caller, childRefs(caller), flags)
+        collecting.set(owner, batch)
+        schedule(batch)
+      }
+      batch.flights.push(flight)
+      batch.args.push(arg)
+      const joined = batch
+      flight.onLeave = () => {
+        if (joined.sent && --joined.live === 0) joined.fiber?.unsafeInterruptAsFork(FiberId.none)
+      }
+      // Full: sent after this step, once its last key's callers wait for it.
+      if (batch.flights.length >= maxBatchSize) {
+        collecting.delete(owner)
+        caller.currentScheduler.scheduleTask(() => send(joined), 0)
+      }
+    }
+  }
+}

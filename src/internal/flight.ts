@@ -66,6 +66,8 @@ export class Flight {
   caller: AnyFiber | undefined = undefined
   refs: ChildRefs | undefined = undefined
   flags: RuntimeFlags.RuntimeFlags = 0 as RuntimeFlags.RuntimeFlags
+  /** A batch that holds this flight, told when the last caller leaves (see `batch.ts`). */
+  onLeave: (() => void) | undefined = undefined
   /** The one promise that every caller of the Promise API awaits (made on first use). */
   promise: Promise<unknown> | undefined = undefined
 
@@ -155,5 +157,6 @@ export class Flight {
     // caller start afresh.
     if (!this.detached) this.owner.giveUp(this)
     this.fiber?.unsafeInterruptAsFork(FiberId.none)
+    this.onLeave?.()
   }
 }

@@ -7,6 +7,7 @@ import * as Option from "effect/Option"
 import type * as RuntimeFlags from "effect/RuntimeFlags"
 import type { CacheStats } from "../CacheStats.js"
 import type { RequestCache } from "../RequestCache.js"
+import { type FlightBatching, flightBatching } from "./batch.js"
 import type { MapKey } from "./cacheKey.js"
 import { NamespaceCounters } from "./counters.js"
 import { CacheClosedError } from "./errors.js"
@@ -119,7 +120,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
   constructor(
     readonly name: string,
     readonly policy: ResolvedPolicy,
-    private readonly runtime: CacheRuntime,
+    readonly runtime: CacheRuntime,
     readonly counters: NamespaceCounters = new NamespaceCounters(name),
     private readonly countsLoads = true
   ) {
@@ -221,6 +222,12 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     const flight = new Flight(this, key, false)
     flight.epoch = this.runtime.tags.epoch
     this.values[this.slotFor(found, key)] = flight
+    // A key of a batch function: its flight waits in the batch, with no fiber of its own.
+    const batching = (lookup as { readonly [flightBatching]?: FlightBatching })[flightBatching]
+    if (batching !== undefined && caller !== undefined && this.policy.jitter === 0) {
+      batching.enqueue(this, flight, args[0], caller, flags)
+      return flight
+    }
     this.run(
       flight,
       this.withJitter(flight, lookupEffect(lookup, args)),
@@ -256,6 +263,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
    */
   pending(found: Found, key: MapKey): Flight {
     const flight = new Flight(this, key, false)
+    flight.epoch = this.runtime.tags.epoch
     this.values[this.slotFor(found, key)] = flight
     return flight
   }

@@ -22,7 +22,20 @@ const batchSizes = MetricBoundaries.exponential({ start: 1, factor: 2, count: 12
 export const metricName = (counter: Counter | "size" | "weight" | "batchSize"): string =>
   `request_cache_${counter.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`
 
+/**
+ * The hooks of each namespace name, found once: the registry would give the same hooks again (a
+ * metric is its key), after hashing the tagged keys, which costs about 100 µs for a namespace's
+ * fifteen (a loader made per request would pay it every time).
+ */
+const byName = new Map<string, NamespaceMetrics>()
+
 export const namespaceMetrics = (namespace: string): NamespaceMetrics => {
+  let metrics = byName.get(namespace)
+  if (metrics === undefined) byName.set(namespace, metrics = registered(namespace))
+  return metrics
+}
+
+const registered = (namespace: string): NamespaceMetrics => {
   const registry = Metric.globalMetricRegistry
   const metrics: Record<string, unknown> = {
     size: registry.get(MetricKey.tagged(MetricKey.gauge(metricName("size")), "namespace", namespace)),

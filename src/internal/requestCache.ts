@@ -17,7 +17,7 @@ import type * as CachePolicy from "../CachePolicy.js"
 import type { CacheStats } from "../CacheStats.js"
 import { CacheStore } from "../CacheStore.js"
 import type { RequestCache } from "../RequestCache.js"
-import { type LookupMany, makeBatcher, ofValues } from "./batch.js"
+import { flightBatching, type LookupMany, makeBatcher, makeFlightBatching, ofValues } from "./batch.js"
 import { argumentsKey, type MapKey, toMapKey } from "./cacheKey.js"
 import type { NamespaceCounters } from "./counters.js"
 export { CacheClosedError } from "./errors.js"
@@ -489,12 +489,15 @@ const makeCached = <Args extends ReadonlyArray<unknown>, A, E, R>(
     ? argumentsKey
     : (args: ReadonlyArray<unknown>) => toMapKey(keyFn(...(args as Args)), "key")
   const untagged = makeLookup(namespaceOf)
-  // With tags, each result says which tags its entry carries.
-  const erased: RequestCache.Lookup = tags === undefined ? untagged : ((...args: Args) =>
-    Effect.map(
-      untagged(...(args as unknown as ReadonlyArray<never>)),
-      (value) => LookupResult.tagged(Exit.succeed(value), tagsOf(tags, value, args))
-    )) as unknown as RequestCache.Lookup
+  // With tags, each result says which tags its entry carries (a batch's flights get them from it).
+  const erased: RequestCache.Lookup = tags === undefined ? untagged : Object.assign(
+    ((...args: Args) =>
+      Effect.map(
+        untagged(...(args as unknown as ReadonlyArray<never>)),
+        (value) => LookupResult.tagged(Exit.succeed(value), tagsOf(tags, value, args))
+      )) as unknown as RequestCache.Lookup,
+    flightBatching in untagged ? { [flightBatching]: (untagged as { [flightBatching]: unknown })[flightBatching] } : {}
+  )
 
   const call = (...args: Args) =>
     Effect.withFiberRuntime<unknown, unknown>((fiber, status) =>
@@ -580,25 +583,36 @@ const orThrowOption = <A>(either: Either.Either<A, CachePolicyError>): A => {
  * A namespace's lookup through a batcher: one batcher per namespace (per layer), so that a batch
  * holds the keys of one cache and is counted in its stats.
  */
-const batchedLookup =
-  (name: string, lookupMany: LookupMany, options: ReturnType<typeof batchOptions>) =>
-  (namespaceOf: (fiber: AnyFiber) => InternalNamespace): RequestCache.Lookup => {
-    const batchers = new WeakMap<InternalNamespace, (arg: unknown) => Effect.Effect<unknown, unknown>>()
-    const batcherOf = (namespace: InternalNamespace) => {
-      let batcher = batchers.get(namespace)
-      if (batcher === undefined) {
-        const counters = (namespace as { readonly counters?: NamespaceCounters }).counters
-        batcher = makeBatcher(
-          { name, lookupMany, window: options.window, maxBatchSize: options.maxBatchSize },
-          (keys) => counters?.batched(keys)
-        )
-        batchers.set(namespace, batcher)
-      }
-      return batcher
+const batchedLookup = (
+  name: string,
+  lookupMany: LookupMany,
+  options: ReturnType<typeof batchOptions>,
+  tags: ((value: never, key: never) => ReadonlyArray<string>) | undefined
+) =>
+(namespaceOf: (fiber: AnyFiber) => InternalNamespace): RequestCache.Lookup => {
+  const batcherOptions = { name, lookupMany, window: options.window, maxBatchSize: options.maxBatchSize }
+  const batchers = new WeakMap<InternalNamespace, (arg: unknown) => Effect.Effect<unknown, unknown>>()
+  const batcherOf = (namespace: InternalNamespace) => {
+    let batcher = batchers.get(namespace)
+    if (batcher === undefined) {
+      const counters = (namespace as { readonly counters?: NamespaceCounters }).counters
+      batcher = makeBatcher(batcherOptions, (keys) => counters?.batched(keys))
+      batchers.set(namespace, batcher)
     }
-    return ((arg: unknown) =>
-      Effect.withFiberRuntime<unknown, unknown>((fiber) => batcherOf(namespaceOf(fiber))(arg))) as RequestCache.Lookup
+    return batcher
   }
+  // A key's lookup through the batcher (one fiber per key: stores, refreshes, alternative layers);
+  // an in-memory namespace loads its misses through `flightBatching` instead, with no fiber per key.
+  const lookup =
+    ((arg: unknown) =>
+      Effect.withFiberRuntime<unknown, unknown>((fiber) => batcherOf(namespaceOf(fiber))(arg))) as RequestCache.Lookup
+  return Object.assign(lookup, {
+    [flightBatching]: makeFlightBatching(
+      batcherOptions,
+      tags as ((value: unknown, key: unknown) => ReadonlyArray<string>) | undefined
+    )
+  })
+}
 
 export const cachedBatch = <K, A, E, R, SI, FE extends E, FI>(
   options: RequestCache.CachedBatchOptions<K, A, E, R, SI, FE, FI>
@@ -611,7 +625,10 @@ export const cachedBatch = <K, A, E, R, SI, FE extends E, FI>(
       args: readonly [unknown, ...Array<unknown>]
     ) => Effect.Effect<ReadonlyArray<unknown>, unknown, unknown>
   )
-  return makeCached<[key: K], A, E, R>(options, batchedLookup(options.name, lookupMany, batchOptions(options)))
+  return makeCached<[key: K], A, E, R>(
+    options,
+    batchedLookup(options.name, lookupMany, batchOptions(options), options.tags as never)
+  )
 }
 
 export const cachedRequest = <Req extends Request.Request<any, any>, R>(
@@ -629,6 +646,6 @@ export const cachedRequest = <Req extends Request.Request<any, any>, R>(
     })
   return makeCached<[request: Req], Request.Request.Success<Req>, Request.Request.Error<Req>, R>(
     options,
-    batchedLookup(options.name, lookupMany, batchOptions(options))
+    batchedLookup(options.name, lookupMany, batchOptions(options), undefined)
   )
 }
