@@ -14,6 +14,7 @@ import type * as Duration from "effect/Duration"
 import type { CacheStats } from "./CacheStats.js"
 import * as internal from "./internal/promise.js"
 import * as cacheInternal from "./internal/promiseCache.js"
+import * as internalCore from "./internal/promiseCore.js"
 import * as loaderInternal from "./internal/promiseLoader.js"
 
 /**
@@ -30,6 +31,7 @@ import * as loaderInternal from "./internal/promiseLoader.js"
  * | `cacheErrors` | `false` | cache rejections: `true`, or a predicate on the error |
  * | `errorTtl` | `ttl` | how long a cached rejection is kept |
  * | `maxWeight` | none | a bound on the total weight of the entries (with `weigher`) |
+ * | `tags` | none | an entry's tags, `(value, ...args) => string[]`, for `invalidateTags` |
  * | `weigher` | none | an entry's weight: `(value, key) => number`, e.g. `CacheWeigher.estimateBytes` |
  * | `key` | all arguments | the key from the arguments (to leave out a request id or a timeout) |
  * | `name` | the function's name | the label of its stats and metrics |
@@ -49,7 +51,7 @@ import * as loaderInternal from "./internal/promiseLoader.js"
  * @since 0.1.0
  * @category models
  */
-export interface AlruOptions<Args extends ReadonlyArray<unknown>> {
+export interface AlruOptions<Args extends ReadonlyArray<unknown>, A = unknown> {
   readonly maxsize?: number | undefined
   readonly eviction?: "lru" | "w-tinylfu" | undefined
   readonly ttl?: Duration.DurationInput | undefined
@@ -60,6 +62,11 @@ export interface AlruOptions<Args extends ReadonlyArray<unknown>> {
   readonly maxWeight?: number | undefined
   readonly weigher?: ((value: unknown, key: unknown) => number) | undefined
   readonly key?: ((...args: Args) => unknown) | undefined
+  /**
+   * The tags of an entry, from its value and the arguments (a method's, without the instance),
+   * for `invalidateTags`.
+   */
+  readonly tags?: ((value: A, ...args: Args) => ReadonlyArray<string>) | undefined
   readonly name?: string | undefined
 }
 
@@ -193,7 +200,7 @@ export type AlruCached<Args extends ReadonlyArray<unknown>, A> =
  */
 export const alruCache: <Args extends Array<unknown>, R>(
   fn: (...args: Args) => R,
-  options?: AlruOptions<Args>
+  options?: AlruOptions<Args, Awaited<R>>
 ) => AlruCached<Args, Awaited<R>> = internal.alruCache
 
 /**
@@ -604,3 +611,26 @@ export type CacheOptionError = internal.CacheOptionError
  * @category errors
  */
 export { CacheClosedError } from "./RequestCache.js"
+
+/**
+ * Invalidates, in every open cache of the Promise API (`alruCache`, `@cachedMethod`), the entries
+ * that carry one of `tags` (given by their `tags` option), winning over the loads in flight: a
+ * load that started before and whose value carries one of the tags is not stored. Answers how
+ * many entries went.
+ *
+ * @example
+ * ```ts
+ * import { alruCache, invalidateTags } from "effect-request-cache/promise"
+ *
+ * const getUser = alruCache(async (id: number) => ({ id, orgId: 7 }), {
+ *   tags: (user, id) => [`user:${id}`, `org:${user.orgId}`]
+ * })
+ * await getUser(1)
+ * await invalidateTags(["org:7"]) // 1
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const invalidateTags = (tags: Iterable<string>): Promise<number> =>
+  Promise.resolve(internalCore.invalidateTags(tags))

@@ -1,7 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
 import { Effect } from "effect"
 import { CacheKey } from "effect-request-cache"
-import { alruCache, CacheClosedError, cachedMethod, CacheOptionError, methodCache } from "effect-request-cache/promise"
+import {
+  alruCache,
+  CacheClosedError,
+  cachedMethod,
+  CacheOptionError,
+  invalidateTags,
+  methodCache
+} from "effect-request-cache/promise"
 import * as fc from "fast-check"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
@@ -564,4 +571,50 @@ describe("alruCache: properties against a model", () => {
       }),
     { fastCheck: { numRuns: 100 } }
   )
+})
+
+describe("alruCache: invalidation by tag", () => {
+  it("invalidateTags drops the entries carrying a tag in every Promise cache, and wins over a load in flight", async () => {
+    let loads = 0
+    const getUser = alruCache(async (id: number) => ({ id, orgId: id % 2, load: ++loads }), {
+      tags: (user, id) => [`user:${id}`, `org:${user.orgId}`]
+    })
+    const getOrg = alruCache(async (orgId: number) => ({ orgId }), { tags: (org) => [`org:${org.orgId}`] })
+    await getUser(1)
+    await getUser(2)
+    await getOrg(1)
+    expect(await invalidateTags(["org:1"])).toBe(2) // user 1 and org 1
+    expect((await getUser(1)).load).toBe(3)
+    expect((await getUser(2)).load).toBe(2)
+    // A load in flight when its tag is invalidated reaches its caller but is not kept.
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const slow = alruCache(async (id: number) => (await gate, { id, at: loads++ }), {
+      tags: (_v, id) => [`slow:${id}`]
+    })
+    const pending = slow(1)
+    await invalidateTags(["slow:1"])
+    release()
+    const first = await pending
+    expect((await slow(1)).at).not.toBe(first.at)
+  })
+
+  it("a method's tags get its arguments without the instance", async () => {
+    class Api {
+      calls = 0
+      @cachedMethod({ tags: (_value, path) => [`path:${String(path)}`] })
+      async get(path: string) {
+        return `${path} #${++this.calls}`
+      }
+    }
+    const api = new Api()
+    expect(await api.get("/a")).toBe("/a #1")
+    expect(await api.get("/a")).toBe("/a #1")
+    await invalidateTags(["path:/a"])
+    expect(await api.get("/a")).toBe("/a #2")
+  })
+
+  it("a tags option that is not a function is refused where the cache is made", () => {
+    expect(() => alruCache(async (n: number) => n, { tags: "user" as never })).toThrow(CacheOptionError)
+  })
 })

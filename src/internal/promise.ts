@@ -10,12 +10,16 @@ import { CacheOptionError, policyOf, policyOptions, PromiseCore, promiseLookup }
 export { CacheOptionError } from "./promiseCore.js"
 
 /** `alruCache`'s and `cachedMethod`'s options: the policy's, and the key function. */
-const known = [...policyOptions, "key"]
+const known = [...policyOptions, "key", "tags"]
 
 const checkKey = (options: AlruOptions<never> | undefined): void => {
   const key = options?.key
   if (key !== undefined && typeof key !== "function") {
     throw new CacheOptionError("key", "expected a function of the arguments")
+  }
+  const tags = options?.tags
+  if (tags !== undefined && typeof tags !== "function") {
+    throw new CacheOptionError("tags", "expected a function (value, ...args) => tags")
   }
 }
 
@@ -35,7 +39,7 @@ const makeCache = (
   const core = new PromiseCore(name, policyOf(options, known, 128))
   const { namespace, policy, runtime, settled } = core
   const counters = namespace.counters
-  const lookup = promiseLookup(fn)
+  const lookup = promiseLookup(fn, options?.tags as never)
   const awaited = (flight: Flight) => core.awaited(flight)
   const closed = () => core.closed()
 
@@ -145,7 +149,7 @@ const defaultKey = (args: ReadonlyArray<unknown>): MapKey => argumentsKey(args)
 /** @internal */
 export const alruCache = <Args extends Array<unknown>, R>(
   fn: (...args: Args) => R,
-  options?: AlruOptions<Args>
+  options?: AlruOptions<Args, Awaited<R>>
 ): AlruCached<Args, Awaited<R>> => {
   if (typeof fn !== "function") throw new CacheOptionError("fn", "expected the async function to cache")
   const keyFn = options?.key
@@ -222,9 +226,14 @@ export const cachedMethod = (options?: AlruOptions<Array<never>>) => {
     const keyOf = (instanceAndArgs: ReadonlyArray<unknown>) =>
       instanceKey(idOf(instanceAndArgs[0]), argsKey(instanceAndArgs.slice(1)))
     const name = options?.name ?? String(context.name)
+    // A tags function gets the method's arguments, as `key` does, not the instance.
+    const tags = options?.tags as ((value: unknown, ...args: Array<unknown>) => ReadonlyArray<string>) | undefined
     const { callMethod, controls } = makeCache(
       (self, ...args) => method.apply(self as This, args as Args),
-      options as AlruOptions<never> | undefined,
+      (tags === undefined ? options : {
+        ...options,
+        tags: (value: unknown, _self: unknown, ...args: Array<unknown>) => tags(value, ...args)
+      }) as AlruOptions<never> | undefined,
       name,
       keyOf
     )

@@ -9,11 +9,12 @@ import * as Scope from "effect/Scope"
 import type * as CachePolicy from "../CachePolicy.js"
 import type { RequestCache } from "../RequestCache.js"
 import { CacheClosedError } from "./errors.js"
+import { LookupResult } from "./expiry.js"
 import type { Flight } from "./flight.js"
 import { CachedFailure, MemoryNamespace } from "./memoryNamespace.js"
 import type { CacheRuntime } from "./namespace.js"
 import { durationOption, resolve, type ResolvedPolicy } from "./options.js"
-import { makeTagEpochs } from "./tags.js"
+import { makeTagEpochs, recordInvalidation, tagsOf } from "./tags.js"
 
 /** A bad option of the Promise API, named as the Promise API names it. */
 export class CacheOptionError extends TypeError {
@@ -128,6 +129,26 @@ export const errorOf = (cause: Cause.Cause<unknown>, runtime: CacheRuntime, name
 let services: { readonly clock: Clock.Clock; readonly random: Random.Random } | undefined
 const defaultServices = () => services ??= Effect.runSync(Effect.all({ clock: Effect.clock, random: Effect.random }))
 
+/** The Promise API's caches that are open, for `invalidateTags` (weakly: a dropped cache goes). */
+const live = new Set<WeakRef<PromiseCore>>()
+const forgotten = new FinalizationRegistry<WeakRef<PromiseCore>>((ref) => live.delete(ref))
+
+/**
+ * Invalidates, in every open cache of the Promise API, the entries that carry one of `tags`
+ * (winning over the loads in flight); answers how many entries went.
+ */
+export const invalidateTags = (tags: Iterable<string>): number => {
+  const all = Array.from(tags)
+  let removed = 0
+  for (const ref of live) {
+    const core = ref.deref()
+    if (core === undefined) continue
+    recordInvalidation(core.runtime.tags, all)
+    removed += core.namespace.unsafeInvalidateTags(all)
+  }
+  return removed
+}
+
 /**
  * What every cache of the Promise API is made of: a namespace of its own (the default runtime's
  * clock and randomness), a scope of its own whose `FiberSet` holds its loads and refreshes (made
@@ -135,6 +156,8 @@ const defaultServices = () => services ??= Effect.runSync(Effect.all({ clock: Ef
  * turn entries and flights into promises.
  */
 export class PromiseCore {
+  /** How `invalidateTags` finds this cache without keeping it alive. */
+  readonly ref: WeakRef<PromiseCore> = new WeakRef(this)
   readonly namespace: MemoryNamespace
   readonly runtime: CacheRuntime
   /** Made with the first fiber (a load or a refresh): a cache whose loads are batches may need none. */
@@ -158,6 +181,8 @@ export class PromiseCore {
       tags: makeTagEpochs()
     }
     this.namespace = new MemoryNamespace(name, policy, this.runtime)
+    live.add(this.ref)
+    forgotten.register(this, this.ref)
   }
 
   private rejected(exit: Exit.Exit<unknown, unknown>): Promise<never> {
@@ -207,6 +232,7 @@ export class PromiseCore {
   close(): Promise<void> {
     if (!this.runtime.closed) {
       this.runtime.closed = true
+      live.delete(this.ref)
       this.namespace.close()
       for (const f of this.onClose) f()
     }
@@ -218,7 +244,11 @@ export class PromiseCore {
  * A namespace's lookup for a function returning a value or a promise: its result, or its
  * rejection as a typed failure (so that `cacheErrors` sees the error object itself).
  */
-export const promiseLookup = (fn: (...args: Array<unknown>) => unknown): RequestCache.Lookup => (...args) =>
+export const promiseLookup = (
+  fn: (...args: Array<unknown>) => unknown,
+  tags?: (value: never, ...args: Array<never>) => ReadonlyArray<string>
+): RequestCache.Lookup =>
+(...args) =>
   Effect.async<unknown, unknown>((resume) => {
     let result: unknown
     try {
@@ -228,7 +258,16 @@ export const promiseLookup = (fn: (...args: Array<unknown>) => unknown): Request
       return resume(Exit.fail(error))
     }
     Promise.resolve(result).then(
-      (value) => resume(Exit.succeed(value)),
+      (value) => {
+        if (tags === undefined) return resume(Exit.succeed(value))
+        let said: LookupResult
+        try {
+          said = LookupResult.tagged(Exit.succeed(value), tagsOf(tags, value, args as Array<never>))
+        } catch (error) {
+          return resume(Exit.die(error))
+        }
+        resume(Exit.succeed(said))
+      },
       (error) => resume(Exit.fail(error))
     )
   }) as Effect.Effect<unknown, unknown, unknown>
