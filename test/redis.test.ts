@@ -102,6 +102,45 @@ describeRedis("RedisStore: commands", () => {
       expect(yield* redis.get("ns", "forever")).toEqual(Option.some("b"))
     }))
 
+  it.scopedLive("a fenced write older than the key's last write or invalidation is refused, atomically in Redis", () =>
+    Effect.gen(function*() {
+      const prefix = prefixFor("fence")
+      const redis = yield* store({ prefix })
+      const client = yield* raw
+      const window = 60_000
+      yield* redis.set("ns", "k", "new", 60_000, { version: 20, window })
+      yield* redis.set("ns", "k", "old", 60_000, { version: 10, window }) // landed late: refused
+      expect(yield* redis.get("ns", "k")).toEqual(Option.some("new"))
+      // The version lives beside the entry, for its window (and the entry keeps its own PX).
+      expect(yield* Effect.promise(() => client.get(`${prefix}::version:ns:k`))).toBe("20")
+      const versionTtl = yield* Effect.promise(() => client.pTTL(`${prefix}::version:ns:k`))
+      expect(versionTtl).toBeGreaterThan(window - 5_000)
+      expect(versionTtl).toBeLessThanOrEqual(window)
+      expect(yield* Effect.promise(() => client.pTTL(`${prefix}:ns:k`))).toBeLessThanOrEqual(60_000)
+      yield* redis.set("ns", "k", "same time", Infinity, { version: 20, window }) // a tie is not older
+      expect(yield* redis.get("ns", "k")).toEqual(Option.some("same time"))
+      expect(yield* Effect.promise(() => client.pTTL(`${prefix}:ns:k`))).toBe(-1)
+      expect(yield* redis.delete("ns", "k", { version: 30, window })).toBe(true)
+      yield* redis.set("ns", "k", "made before the invalidation", 60_000, { version: 25, window })
+      expect(yield* redis.get("ns", "k")).toEqual(Option.none())
+      yield* redis.set("ns", "k", "after", 60_000, { version: 31, window })
+      expect(yield* redis.get("ns", "k")).toEqual(Option.some("after"))
+      // An older invalidation (replayed late) deletes all the same and leaves the later version.
+      expect(yield* redis.delete("ns", "k", { version: 5, window })).toBe(true)
+      expect(yield* redis.delete("ns", "k", { version: 5, window })).toBe(false)
+      expect(yield* Effect.promise(() => client.get(`${prefix}::version:ns:k`))).toBe("31")
+      // Versions are not entries: a namespace's clear leaves them; unfenced commands ignore them.
+      yield* redis.clear("ns")
+      expect(yield* Effect.promise(() => client.exists(`${prefix}::version:ns:k`))).toBe(1)
+      yield* redis.set("ns", "k", "unfenced", 60_000)
+      expect(yield* redis.get("ns", "k")).toEqual(Option.some("unfenced"))
+      // Past its window the version is gone, and an older write is taken again.
+      yield* redis.set("ns", "short", "a", 60_000, { version: 100, window: 50 })
+      yield* eventually(Effect.promise(() => client.exists(`${prefix}::version:ns:short`)), (n) => n === 0)
+      yield* redis.set("ns", "short", "b", 60_000, { version: 1, window: 50 })
+      expect(yield* redis.get("ns", "short")).toEqual(Option.some("b"))
+    }))
+
   it.scopedLive("clear removes every entry of its namespace, in batches, and nothing else", () =>
     Effect.gen(function*() {
       const prefix = prefixFor("clear")
@@ -373,6 +412,31 @@ describeRedis("RedisStore: faults", () => {
       expect(seen[0]).toEqual({ kind: "reset", namespace: "", origin: "" })
       expect(seen.filter((e) => e.kind === "reset")).toHaveLength(1)
       expect(seen.at(-1)).toEqual(event)
+    }))
+
+  it.scopedLive("a write that reaches Redis after its timeout, and after another process's invalidation: refused when fenced", () =>
+    Effect.gen(function*() {
+      const prefix = prefixFor("late-write")
+      const tcp = yield* proxy()
+      const late = yield* store(options(tcp.url, prefix)) // a process whose commands are held
+      const other = yield* store({ prefix })
+      const window = 60_000
+      yield* late.set("ns", "barrier", "b", 60_000)
+      for (const fenced of [false, true]) {
+        const key = fenced ? "fenced" : "unfenced"
+        tcp.pause()
+        // Made at 10: the command waits in the proxy; the cache gives up on it.
+        const written = yield* Effect.either(
+          late.set("ns", key, "made at 10", 60_000, fenced ? { version: 10, window } : undefined)
+        )
+        expect(Either.isLeft(written)).toBe(true)
+        // Meanwhile another process invalidates the key, at 20.
+        yield* other.delete("ns", key, fenced ? { version: 20, window } : undefined)
+        tcp.restore()
+        // The held command reaches Redis; a command after it on the same connection says when it ran.
+        yield* eventually(late.get("ns", "barrier"), isSome)
+        expect(yield* other.get("ns", key)).toEqual(fenced ? Option.none() : Option.some("made at 10"))
+      }
     }))
 
   it.live("closing the layer's scope while Redis hangs does not hang", () =>

@@ -90,6 +90,12 @@ export class StoreNamespace implements InternalNamespace {
   private readonly refreshing = new Set<string>()
   private lastWarning = -Infinity
   private suppressed = 0
+  /**
+   * How long the store remembers a key's last write or invalidation (`Fence`): longer than any
+   * lookup should take (twice the lock's lifetime, at least a minute). A lookup slower than that
+   * is not written to the store.
+   */
+  private readonly fenceWindow: number
 
   constructor(
     readonly name: string,
@@ -122,6 +128,7 @@ export class StoreNamespace implements InternalNamespace {
       false
     )
     this.codec = makeCodec(schema)
+    this.fenceWindow = Math.max(60_000, 2 * context.lockTimeout)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -175,7 +182,7 @@ export class StoreNamespace implements InternalNamespace {
       const since = this.now()
       return Effect.flatMap(this.freshness(exit, timeToLive), ({ freshUntil, staleUntil }) => {
         this.l1.unsafeSetAt(key, value, this.l1Expiry(freshUntil), tags)
-        return this.write(storeKey, exit, freshUntil, staleUntil, undefined, tags, since)
+        return this.write(storeKey, exit, freshUntil, staleUntil, since, undefined, tags)
       })
     })
   }
@@ -197,9 +204,11 @@ export class StoreNamespace implements InternalNamespace {
     return Effect.suspend(() => {
       if (this.context.runtime.closed) return this.l1.closedExit()
       const storeKey = toStoreKey(key)
+      // Fences the writes of lookups that started before now, in every process.
+      const fence = { version: this.now(), window: this.fenceWindow }
       this.cancelWriters(storeKey)
       const local = this.l1.unsafeInvalidate(key)
-      return this.attempt(this.context.store.delete(this.name, storeKey), "delete", false).pipe(
+      return this.attempt(this.context.store.delete(this.name, storeKey, fence), "delete", false).pipe(
         Effect.zipLeft(this.publish({ kind: "delete", namespace: this.name, key: storeKey, origin: this.context.id })),
         Effect.map((remote) => local || remote)
       )
@@ -484,7 +493,7 @@ export class StoreNamespace implements InternalNamespace {
         return Effect.flatMap(this.freshness(exit, undefined, freshUntil), ({ freshUntil, staleUntil }) => {
           const own = LookupResult.at(exit, this.l1Expiry(freshUntil), tags)
           if (writer.cancelled) return Effect.succeed(own)
-          return Effect.as(this.write(storeKey, exit, freshUntil, staleUntil, state, tags, since), own)
+          return Effect.as(this.write(storeKey, exit, freshUntil, staleUntil, since, state, tags), own)
         })
       })
     })
@@ -562,21 +571,29 @@ export class StoreNamespace implements InternalNamespace {
     )
   }
 
+  /**
+   * Writes an entry whose value was made at `since` (its lookup's start, or the `set`), fenced by
+   * that time: the store refuses it if another process set or invalidated the key later (its
+   * event may come after this write, or never; this write may reach the store late).
+   */
   private write(
     storeKey: string,
     exit: AnyExit,
     freshUntil: number,
     staleUntil: number,
+    since: number,
     state?: { published: boolean },
-    tags?: ReadonlyArray<string>,
-    since?: number
+    tags?: ReadonlyArray<string>
   ): Effect.Effect<void> {
     return Effect.suspend(() => {
+      // Older than the versions the store remembers: a set or invalidation made since could no
+      // longer fence it, so it is not written (the safe side: a later read misses).
+      if (this.now() - since > this.fenceWindow) return Effect.void
       const encoded = this.codec.encode(
         exit,
         freshUntil,
         staleUntil,
-        tags === undefined ? undefined : { tags, since: since! }
+        tags === undefined ? undefined : { tags, since }
       )
       if (Either.isLeft(encoded)) {
         // A typed failure outside the failure schema stays in this process's memory; a value
@@ -586,13 +603,15 @@ export class StoreNamespace implements InternalNamespace {
       // Whole milliseconds: Redis's PX takes an integer.
       const timeToLive = staleUntil === Infinity ? Infinity : Math.ceil(staleUntil - this.now())
       if (timeToLive <= 0) return Effect.void
-      return this.attempt(this.context.store.set(this.name, storeKey, encoded.right, timeToLive), "set", false).pipe(
-        Effect.flatMap((written) => {
-          if (written === false) return Effect.void
-          if (state !== undefined) state.published = true
-          return this.publish({ kind: "set", namespace: this.name, key: storeKey, origin: this.context.id })
-        })
-      )
+      const fence = { version: since, window: this.fenceWindow }
+      return this.attempt(this.context.store.set(this.name, storeKey, encoded.right, timeToLive, fence), "set", false)
+        .pipe(
+          Effect.flatMap((written) => {
+            if (written === false) return Effect.void
+            if (state !== undefined) state.published = true
+            return this.publish({ kind: "set", namespace: this.name, key: storeKey, origin: this.context.id })
+          })
+        )
     })
   }
 
