@@ -23,13 +23,15 @@
  * Commands on stdin, one JSON object a line, each answered with one JSON line on stdout:
  * `{ "op": "start" }` starts the loops; `{ "op": "stop" }` stops them, waits for the calls in
  * flight and answers a summary; `{ "op": "heap" }` answers the heap after full collections;
- * `{ "op": "owed" }` answers how many of this process's invalidations have not reached Redis yet;
- * `{ "op": "stats" }` the two namespaces' stats.
+ * `{ "op": "owed" }` answers which of this process's invalidations have not reached Redis yet;
+ * `{ "op": "stats" }` the two namespaces' stats; `{ "op": "snapshot", "file": "..." }` writes a
+ * heap snapshot (to look for what grows, between two of them).
  */
 import { Effect, FiberRef, Layer, Logger, ManagedRuntime, Schema } from "effect"
 import * as fs from "node:fs"
 import { monitorEventLoopDelay } from "node:perf_hooks"
 import * as readline from "node:readline"
+import * as v8 from "node:v8"
 import { CacheStore, RequestCache } from "../../src/index.js"
 import { RedisStore } from "../../src/redis.js"
 import { tagOf } from "./soakCheck.js"
@@ -320,6 +322,7 @@ type Command =
   | { readonly op: "heap" }
   | { readonly op: "owed" }
   | { readonly op: "stats" }
+  | { readonly op: "snapshot"; readonly file: string }
 
 const handle = async (command: Command): Promise<unknown> => {
   switch (command.op) {
@@ -341,6 +344,9 @@ const handle = async (command: Command): Promise<unknown> => {
       return heap()
     case "owed":
       return owed()
+    case "snapshot":
+      gc()
+      return v8.writeHeapSnapshot(command.file)
     case "stats":
       return {
         values: await runtime.runPromise(getValue.stats),
