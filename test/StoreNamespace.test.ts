@@ -152,6 +152,64 @@ describe("Stores: values, failures and expiry through the store", () => {
       expect(state.runs).toBe(1)
     }))
 
+  // The first tier's bound is on how old its copy is: counted from when the store was read (or the
+  // lookup started), not from when a slow read or lookup ended, so that a process whose events
+  // are lost serves a value another process invalidated at most l1.timeToLive after that.
+  it.scoped("a first-tier copy lives l1.timeToLive from when the store was read, however slow the read", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const reads = { count: 0 }
+      const slowReads: CacheStore.Service = {
+        ...store,
+        get: (namespace, key) => {
+          reads.count++
+          return Effect.zipRight(Effect.sleep("1 second"), store.get(namespace, key))
+        }
+      }
+      const b = yield* process(store)
+      const a = yield* process(slowReads, { l1: { timeToLive: "5 seconds" } })
+      const { get } = usersFunction(fresh("users"))
+      yield* get(1).pipe(inside(b)) // in the store
+      const first = yield* Effect.fork(get(1).pipe(inside(a)))
+      yield* TestClock.adjust("1 second") // the read takes a second
+      yield* Fiber.join(first)
+      const before = reads.count
+      yield* TestClock.adjust("3999 millis") // 4.999 s after the read started: still the copy
+      yield* get(1).pipe(inside(a))
+      expect(reads.count).toBe(before)
+      yield* TestClock.adjust("1 millis") // 5 s after it started (4 s after it ended): the store again
+      const again = yield* Effect.fork(get(1).pipe(inside(a)))
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(again)
+      expect(reads.count).toBe(before + 1)
+    }))
+
+  it.scoped("a first-tier copy of a lookup's result lives l1.timeToLive from when the lookup started", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store, { l1: { timeToLive: "5 seconds" } })
+      let runs = 0
+      const getSlow = RequestCache.cached({
+        name: fresh("slow"),
+        lookup: (id: number) => Effect.as(Effect.sleep("2 seconds"), `${id}-${++runs}`),
+        schema: { success: Schema.String }
+      })
+      const first = yield* Effect.fork(getSlow(1).pipe(inside(a)))
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* Fiber.join(first)).toBe("1-1")
+      // Changed behind the cache's back (no event): only the first tier's bound lets it go.
+      yield* store.set(
+        getSlow.namespace,
+        "n1",
+        JSON.stringify({ v: 1, kind: "success", value: "changed", freshUntil: null, staleUntil: null }),
+        Infinity
+      )
+      yield* TestClock.adjust("2999 millis")
+      expect(yield* getSlow(1).pipe(inside(a))).toBe("1-1")
+      yield* TestClock.adjust("1 millis") // 5 s after the lookup started, 3 s after it ended
+      expect(yield* getSlow(1).pipe(inside(a))).toBe("changed")
+    }))
+
   it.scoped("set, peek and invalidate go through the store", () =>
     Effect.gen(function*() {
       const store = yield* CacheStore.makeMemory
