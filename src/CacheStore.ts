@@ -115,6 +115,33 @@ export interface Coordination {
 }
 
 /**
+ * When a write's value was made (a lookup's start, a `set`) or an invalidation was made, so that a
+ * store shared by processes can refuse a write that lands after a later set or invalidation of
+ * its key: a lookup that started before another process invalidated the key, or a command that
+ * reached the store after the cache had given up on it. The store keeps each key's latest
+ * `version` (of its writes and deletions) for `window` ms and skips a `set` whose version is
+ * older (an equal one is applied); a `delete` always deletes. A store without coordination may
+ * ignore fences: one process's own invalidations win over its loads without them.
+ *
+ * @example
+ * ```ts
+ * import type { CacheStore } from "effect-request-cache"
+ *
+ * // A lookup that started at 1,700,000,000,000 ms; remembered for a minute.
+ * const fence: CacheStore.Fence = { version: 1_700_000_000_000, window: 60_000 }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Fence {
+  /** Milliseconds, by the cache's `Clock`. */
+  readonly version: number
+  /** How long the store remembers the version, ms. */
+  readonly window: number
+}
+
+/**
  * What a backend implements. Keys are namespaced by the store (`prefix:namespace:key` in
  * Redis); `entry` is the cache's encoding of one entry.
  *
@@ -145,15 +172,22 @@ export interface Service {
   readonly name: string
   /** The entry under `key` of `namespace`, if there is one. */
   readonly get: (namespace: string, key: string) => Effect.Effect<Option.Option<string>, CacheStoreError>
-  /** Writes `entry`; the store drops it after `timeToLive` ms (`Infinity`: never). */
+  /**
+   * Writes `entry`; the store drops it after `timeToLive` ms (`Infinity`: never). With a `fence`,
+   * not if the store holds a later version of the key (see `Fence`).
+   */
   readonly set: (
     namespace: string,
     key: string,
     entry: string,
-    timeToLive: number
+    timeToLive: number,
+    fence?: Fence
   ) => Effect.Effect<void, CacheStoreError>
-  /** Removes the entry of `key`; answers whether there was one. */
-  readonly delete: (namespace: string, key: string) => Effect.Effect<boolean, CacheStoreError>
+  /**
+   * Removes the entry of `key`; answers whether there was one. With a `fence`, the store also
+   * remembers its version, so that older writes landing later are refused.
+   */
+  readonly delete: (namespace: string, key: string, fence?: Fence) => Effect.Effect<boolean, CacheStoreError>
   /** Removes every entry of `namespace`. */
   readonly clear: (namespace: string) => Effect.Effect<void, CacheStoreError>
   /**

@@ -152,6 +152,64 @@ describe("Stores: values, failures and expiry through the store", () => {
       expect(state.runs).toBe(1)
     }))
 
+  // The first tier's bound is on how old its copy is: counted from when the store was read (or the
+  // lookup started), not from when a slow read or lookup ended, so that a process whose events
+  // are lost serves a value another process invalidated at most l1.timeToLive after that.
+  it.scoped("a first-tier copy lives l1.timeToLive from when the store was read, however slow the read", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const reads = { count: 0 }
+      const slowReads: CacheStore.Service = {
+        ...store,
+        get: (namespace, key) => {
+          reads.count++
+          return Effect.zipRight(Effect.sleep("1 second"), store.get(namespace, key))
+        }
+      }
+      const b = yield* process(store)
+      const a = yield* process(slowReads, { l1: { timeToLive: "5 seconds" } })
+      const { get } = usersFunction(fresh("users"))
+      yield* get(1).pipe(inside(b)) // in the store
+      const first = yield* Effect.fork(get(1).pipe(inside(a)))
+      yield* TestClock.adjust("1 second") // the read takes a second
+      yield* Fiber.join(first)
+      const before = reads.count
+      yield* TestClock.adjust("3999 millis") // 4.999 s after the read started: still the copy
+      yield* get(1).pipe(inside(a))
+      expect(reads.count).toBe(before)
+      yield* TestClock.adjust("1 millis") // 5 s after it started (4 s after it ended): the store again
+      const again = yield* Effect.fork(get(1).pipe(inside(a)))
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(again)
+      expect(reads.count).toBe(before + 1)
+    }))
+
+  it.scoped("a first-tier copy of a lookup's result lives l1.timeToLive from when the lookup started", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store, { l1: { timeToLive: "5 seconds" } })
+      let runs = 0
+      const getSlow = RequestCache.cached({
+        name: fresh("slow"),
+        lookup: (id: number) => Effect.as(Effect.sleep("2 seconds"), `${id}-${++runs}`),
+        schema: { success: Schema.String }
+      })
+      const first = yield* Effect.fork(getSlow(1).pipe(inside(a)))
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* Fiber.join(first)).toBe("1-1")
+      // Changed behind the cache's back (no event): only the first tier's bound lets it go.
+      yield* store.set(
+        getSlow.namespace,
+        "n1",
+        JSON.stringify({ v: 1, kind: "success", value: "changed", freshUntil: null, staleUntil: null }),
+        Infinity
+      )
+      yield* TestClock.adjust("2999 millis")
+      expect(yield* getSlow(1).pipe(inside(a))).toBe("1-1")
+      yield* TestClock.adjust("1 millis") // 5 s after the lookup started, 3 s after it ended
+      expect(yield* getSlow(1).pipe(inside(a))).toBe("changed")
+    }))
+
   it.scoped("set, peek and invalidate go through the store", () =>
     Effect.gen(function*() {
       const store = yield* CacheStore.makeMemory
@@ -465,6 +523,78 @@ describe("Stores: two processes over one shared store", () => {
       yield* Fiber.join(fiber)
       yield* get(1).pipe(inside(b))
       expect(state.runs).toBe(2)
+    }))
+
+  // Across processes an event can come too late to cancel a load's write (or never: its
+  // connection is lost), and a command can land after its own timeout: the store itself refuses a
+  // write older than the key's last set or invalidation (a fence: each write carries when its value
+  // was made, each invalidation when it was made).
+  it.scoped("another process's set wins over a load in flight: the load's older result is not stored", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const a = yield* process(store)
+      const b = yield* process(store)
+      const gate = yield* Deferred.make<void>()
+      const { get, state } = usersFunction(fresh("users"), { gate })
+      const fiber = yield* Effect.fork(get(1).pipe(inside(a)))
+      yield* eventually(() => state.runs === 1)
+      yield* TestClock.adjust("1 millis") // the set comes after the lookup started
+      const written = new User({ id: 1, name: "written by b" })
+      yield* get.set(1, written).pipe(inside(b))
+      yield* Deferred.succeed(gate, undefined)
+      expect((yield* Fiber.join(fiber)).name).toBe("user 1-1") // a's caller gets its lookup's result
+      const c = yield* process(store)
+      expect(yield* get(1).pipe(inside(c))).toEqual(written)
+      expect(state.runs).toBe(1)
+    }))
+
+  it.scoped("another process's invalidation wins over a load in flight whose process never hears of it", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      // a's subscription hears nothing (its connection for events is down): no event cancels its write.
+      const deaf: CacheStore.Service = {
+        ...store,
+        coordination: { ...store.coordination!, subscribe: () => Effect.void }
+      }
+      const a = yield* process(deaf)
+      const b = yield* process(store)
+      const gate = yield* Deferred.make<void>()
+      const { get, state } = usersFunction(fresh("users"), { gate })
+      const fiber = yield* Effect.fork(get(1).pipe(inside(a)))
+      yield* eventually(() => state.runs === 1)
+      yield* TestClock.adjust("1 millis")
+      yield* get.invalidate(1).pipe(inside(b))
+      yield* Deferred.succeed(gate, undefined)
+      expect((yield* Fiber.join(fiber)).name).toBe("user 1-1")
+      // b invalidated after a's lookup started: b (and anyone) loads again, never a's result.
+      expect((yield* get(1).pipe(inside(b))).name).toBe("user 1-2")
+    }))
+
+  it.effect("the memory store's fence: a write older than the key's last write or invalidation is refused", () =>
+    Effect.gen(function*() {
+      const store = yield* CacheStore.makeMemory
+      const window = 60_000
+      yield* store.set("ns", "k", "new", Infinity, { version: 20, window })
+      yield* store.set("ns", "k", "old", Infinity, { version: 10, window }) // landed late: refused
+      expect(yield* store.get("ns", "k")).toEqual(Option.some("new"))
+      yield* store.set("ns", "k", "same time", Infinity, { version: 20, window }) // a tie is not older
+      expect(yield* store.get("ns", "k")).toEqual(Option.some("same time"))
+      expect(yield* store.delete("ns", "k", { version: 30, window })).toBe(true)
+      yield* store.set("ns", "k", "before the invalidation", Infinity, { version: 25, window })
+      expect(yield* store.get("ns", "k")).toEqual(Option.none())
+      yield* store.set("ns", "k", "after", Infinity, { version: 31, window })
+      expect(yield* store.get("ns", "k")).toEqual(Option.some("after"))
+      // An older invalidation (replayed late) still deletes (a miss is the safe side) and leaves
+      // the later version in place; without a fence, writes and deletions are as they were.
+      expect(yield* store.delete("ns", "k", { version: 5, window })).toBe(true)
+      yield* store.set("ns", "k", "older than 31", Infinity, { version: 6, window })
+      expect(yield* store.get("ns", "k")).toEqual(Option.none())
+      yield* store.set("ns", "k", "unfenced", Infinity)
+      expect(yield* store.get("ns", "k")).toEqual(Option.some("unfenced"))
+      // A version is remembered for its window: past it, an older write is taken again.
+      yield* TestClock.adjust(window + 1)
+      yield* store.set("ns", "k", "much later", Infinity, { version: 7, window })
+      expect(yield* store.get("ns", "k")).toEqual(Option.some("much later"))
     }))
 })
 

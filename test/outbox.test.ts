@@ -37,8 +37,9 @@ const switchable = (inner: CacheStore.Service) => {
   const service: CacheStore.Service = {
     name: "switchable",
     get: (namespace, key) => guard(`get ${namespace}:${key}`, false, inner.get(namespace, key)),
-    set: (namespace, key, entry, ttl) => guard(`set ${namespace}:${key}`, true, inner.set(namespace, key, entry, ttl)),
-    delete: (namespace, key) => guard(`delete ${namespace}:${key}`, true, inner.delete(namespace, key)),
+    set: (namespace, key, entry, ttl, fence) =>
+      guard(`set ${namespace}:${key}`, true, inner.set(namespace, key, entry, ttl, fence)),
+    delete: (namespace, key, fence) => guard(`delete ${namespace}:${key}`, true, inner.delete(namespace, key, fence)),
     clear: (namespace) => guard(`clear ${namespace}`, true, inner.clear(namespace)),
     coordination: {
       acquire: (namespace, key, owner, ttl) =>
@@ -136,6 +137,25 @@ describe("Outbox: an invalidation that cannot reach the store is kept and replay
       // Replayed late, the value itself could undo a later invalidation elsewhere: not written.
       const b = yield* process(shared)
       expect((yield* get(1).pipe(inside(b))).name).toBe("user 1-2")
+    }))
+
+  it.scoped("the replayed deletion keeps its fence: a write of a lookup older than the set, landing after, is refused", () =>
+    Effect.gen(function*() {
+      const shared = yield* CacheStore.makeMemory
+      const { service, state } = switchable(shared)
+      const a = yield* process(service, longL1)
+      const { get } = usersFunction(fresh("users"))
+      yield* TestClock.adjust("10 millis")
+      state.mode = "down"
+      yield* get.set(1, { id: 1, name: "Ada" } as never).pipe(inside(a)) // at 10 ms, kept in the outbox
+      state.mode = "up"
+      yield* TestClock.adjust("1 second")
+      expect(yield* shared.get(get.namespace, "n1")).toEqual(Option.none())
+      // Another process's write of a value made at 5 ms (its command late): older than the set.
+      yield* shared.set(get.namespace, "n1", "made at 5 ms", Infinity, { version: 5, window: 60_000 })
+      expect(yield* shared.get(get.namespace, "n1")).toEqual(Option.none())
+      yield* shared.set(get.namespace, "n1", "made at 11 ms", Infinity, { version: 11, window: 60_000 })
+      expect(yield* shared.get(get.namespace, "n1")).toEqual(Option.some("made at 11 ms"))
     }))
 
   it.scoped("the replayed events drop the key from the other processes' first tiers", () =>

@@ -4,8 +4,9 @@
  * deletes its keys. (Vitest fails the run on any unhandled error, so a stray node-redis 'error'
  * event or rejection would fail these tests.)
  */
-import { afterAll, afterEach, beforeAll, expect, it } from "@effect/vitest"
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "@effect/vitest"
 import { type Context, Duration, Effect, Either, Exit, Fiber, Layer, Option, Runtime, Scope } from "effect"
+import { monitorEventLoopDelay } from "node:perf_hooks"
 import { type CacheStore, RequestCache } from "../src/index.js"
 import { RedisStore } from "../src/redis.js"
 import { deletePrefix, describeRedis, freshPrefix, rawClient, REDIS, REDIS_URL } from "./support/redis.js"
@@ -28,9 +29,9 @@ const prefixFor = (label: string) => {
   prefixes.push(prefix)
   return prefix
 }
-const proxy = () =>
+const proxy = (options: { readonly tap?: boolean } = {}) =>
   Effect.promise(async () => {
-    const started = await startProxy(REDIS)
+    const started = await startProxy(REDIS, options)
     proxies.push(started)
     return started
   })
@@ -61,11 +62,74 @@ const eventually = <A, E, R>(effect: Effect.Effect<A, E, R>, accept: (a: A) => b
 
 const isSome = (value: unknown) => Option.isOption(value) && Option.isSome(value)
 
+/** This process's event loop, watched during each test: how late its timers can have fired. */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+loopDelay.enable()
+beforeEach(() => loopDelay.reset())
+
 /**
- * What a time limit may overrun by on a loaded machine (timers fire late when the CPUs are busy,
- * as when the whole suite runs in parallel). A hang would be seconds: node-redis's own default.
+ * What a time limit may overrun by on a loaded machine: 400 ms, plus the longest this process's
+ * event loop has been held in this test so far (timers fire late by that much when the CPUs are
+ * busy, as when the whole suite runs in parallel). A hang is forever: no command has a timeout of
+ * node-redis's.
  */
-const SLACK = 400
+const slack = () => 400 + loopDelay.max / 1e6
+
+/** Waits `millis` of real time, whatever clock the test's Effects use (a `TestClock` stands still). */
+const realSleep = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
+
+/** Polls `condition` in real time until it holds, for at most `within` ms; answers when it did. */
+const realTimeUntil = <E, R>(condition: Effect.Effect<boolean, E, R>, within = 5_000) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + within
+    while (!(yield* condition)) {
+      if (Date.now() > deadline) return yield* Effect.dieMessage(`still not so after ${within} ms`)
+      yield* realSleep(10)
+    }
+    return Date.now()
+  })
+
+/** The commands in what a client sent (RESP arrays of bulk strings, as node-redis writes them). */
+const commandsIn = (bytes: Buffer): Array<Array<string>> => {
+  const commands: Array<Array<string>> = []
+  let at = 0
+  const line = () => {
+    const end = bytes.indexOf("\r\n", at)
+    const text = bytes.toString("utf8", at, end)
+    at = end + 2
+    return text
+  }
+  while (at < bytes.length) {
+    const header = line()
+    if (!header.startsWith("*")) throw new Error(`not a command: ${header}`)
+    const args: Array<string> = []
+    for (let n = Number(header.slice(1)); n > 0; n--) {
+      const length = Number(line().slice(1))
+      args.push(bytes.toString("utf8", at, at + length))
+      at += length + 2
+    }
+    commands.push(args)
+  }
+  return commands
+}
+
+/**
+ * The `PX` of every write of `key` that went through `tcp` (undefined: none): a `SET key value
+ * [PX ms]`, or the fenced write's script (`EVAL script 2 key version entry px ...`, its `PX`
+ * empty for none).
+ */
+const writesOf = (tcp: TcpProxy, key: string) =>
+  tcp.sent().flatMap(commandsIn).flatMap((args) => {
+    const command = args[0]!.toUpperCase()
+    if (command === "SET" && args[1] === key) {
+      const px = args.findIndex((arg) => arg.toUpperCase() === "PX")
+      return [{ value: args[2]!, px: px < 0 ? undefined : Number(args[px + 1]) }]
+    }
+    if (command === "EVAL" && args[2] === "2" && args[3] === key) {
+      return [{ value: args[5]!, px: args[6] === "" ? undefined : Number(args[6]) }]
+    }
+    return []
+  })
 
 describeRedis("RedisStore: commands", () => {
   it.scopedLive("set, get and delete round trip under prefix:namespace:key", () =>
@@ -85,21 +149,71 @@ describeRedis("RedisStore: commands", () => {
 
   it.scopedLive("entries expire in Redis after their time to live (PX); Infinity sets none", () =>
     Effect.gen(function*() {
+      // What the store sends is read off the wire, and the expiry is waited for: however long the
+      // machine stalls between two steps, nothing here races Redis's clock.
       const prefix = prefixFor("expiry")
-      const redis = yield* store({ prefix })
+      const tcp = yield* proxy({ tap: true })
+      const redis = yield* store({ prefix, url: tcp.url })
       const client = yield* raw
+      const setAt = Date.now()
       yield* redis.set("ns", "short", "a", 80)
+      yield* redis.set("ns", "long", "d", 60_000)
       yield* redis.set("ns", "forever", "b", Infinity)
       yield* redis.set("ns", "fraction", "c", 0.4) // rounded up to 1 ms, never an error
-      const pttl = yield* Effect.promise(() => client.pTTL(`${prefix}:ns:short`))
+      expect(writesOf(tcp, `${prefix}:ns:short`)).toEqual([{ value: "a", px: 80 }])
+      expect(writesOf(tcp, `${prefix}:ns:long`)).toEqual([{ value: "d", px: 60_000 }])
+      expect(writesOf(tcp, `${prefix}:ns:forever`)).toEqual([{ value: "b", px: undefined }])
+      expect(writesOf(tcp, `${prefix}:ns:fraction`)).toEqual([{ value: "c", px: 1 }])
+      // Redis took them so: a time to live only where one was given.
+      expect(yield* redis.get("ns", "long")).toEqual(Option.some("d"))
+      const pttl = yield* Effect.promise(() => client.pTTL(`${prefix}:ns:long`))
       expect(pttl).toBeGreaterThan(0)
-      expect(pttl).toBeLessThanOrEqual(80)
+      expect(pttl).toBeLessThanOrEqual(60_000)
       expect(yield* Effect.promise(() => client.pTTL(`${prefix}:ns:forever`))).toBe(-1)
-      expect(yield* redis.get("ns", "short")).toEqual(Option.some("a"))
-      yield* Effect.sleep(120)
-      expect(yield* redis.get("ns", "short")).toEqual(Option.none())
-      expect(yield* redis.get("ns", "fraction")).toEqual(Option.none())
+      // And drops them at their time, not before.
+      const goneAt = yield* realTimeUntil(Effect.map(redis.get("ns", "short"), Option.isNone))
+      expect(goneAt - setAt).toBeGreaterThanOrEqual(80)
+      yield* realTimeUntil(Effect.map(redis.get("ns", "fraction"), Option.isNone))
       expect(yield* redis.get("ns", "forever")).toEqual(Option.some("b"))
+    }))
+
+  it.scopedLive("a fenced write older than the key's last write or invalidation is refused, atomically in Redis", () =>
+    Effect.gen(function*() {
+      const prefix = prefixFor("fence")
+      const redis = yield* store({ prefix })
+      const client = yield* raw
+      const window = 60_000
+      yield* redis.set("ns", "k", "new", 60_000, { version: 20, window })
+      yield* redis.set("ns", "k", "old", 60_000, { version: 10, window }) // landed late: refused
+      expect(yield* redis.get("ns", "k")).toEqual(Option.some("new"))
+      // The version lives beside the entry, for its window (and the entry keeps its own PX).
+      expect(yield* Effect.promise(() => client.get(`${prefix}::version:ns:k`))).toBe("20")
+      const versionTtl = yield* Effect.promise(() => client.pTTL(`${prefix}::version:ns:k`))
+      expect(versionTtl).toBeGreaterThan(window - 5_000)
+      expect(versionTtl).toBeLessThanOrEqual(window)
+      expect(yield* Effect.promise(() => client.pTTL(`${prefix}:ns:k`))).toBeLessThanOrEqual(60_000)
+      yield* redis.set("ns", "k", "same time", Infinity, { version: 20, window }) // a tie is not older
+      expect(yield* redis.get("ns", "k")).toEqual(Option.some("same time"))
+      expect(yield* Effect.promise(() => client.pTTL(`${prefix}:ns:k`))).toBe(-1)
+      expect(yield* redis.delete("ns", "k", { version: 30, window })).toBe(true)
+      yield* redis.set("ns", "k", "made before the invalidation", 60_000, { version: 25, window })
+      expect(yield* redis.get("ns", "k")).toEqual(Option.none())
+      yield* redis.set("ns", "k", "after", 60_000, { version: 31, window })
+      expect(yield* redis.get("ns", "k")).toEqual(Option.some("after"))
+      // An older invalidation (replayed late) deletes all the same and leaves the later version.
+      expect(yield* redis.delete("ns", "k", { version: 5, window })).toBe(true)
+      expect(yield* redis.delete("ns", "k", { version: 5, window })).toBe(false)
+      expect(yield* Effect.promise(() => client.get(`${prefix}::version:ns:k`))).toBe("31")
+      // Versions are not entries: a namespace's clear leaves them; unfenced commands ignore them.
+      yield* redis.clear("ns")
+      expect(yield* Effect.promise(() => client.exists(`${prefix}::version:ns:k`))).toBe(1)
+      yield* redis.set("ns", "k", "unfenced", 60_000)
+      expect(yield* redis.get("ns", "k")).toEqual(Option.some("unfenced"))
+      // Past its window the version is gone, and an older write is taken again.
+      yield* redis.set("ns", "short", "a", 60_000, { version: 100, window: 50 })
+      yield* eventually(Effect.promise(() => client.exists(`${prefix}::version:ns:short`)), (n) => n === 0)
+      yield* redis.set("ns", "short", "b", 60_000, { version: 1, window: 50 })
+      expect(yield* redis.get("ns", "short")).toEqual(Option.some("b"))
     }))
 
   it.scopedLive("clear removes every entry of its namespace, in batches, and nothing else", () =>
@@ -194,10 +308,14 @@ const holdEventLoop = (millis: number) => {
   while (Date.now() < until) {
     // Busy: no timer fires, no socket is read.
   }
+  loopDelay.reset() // held on purpose: not the machine's lateness (`slack`)
 }
 
 describeRedis("RedisStore: a timeout measures Redis, not this process's event loop", () => {
-  const timeouts = { commandTimeout: "100 millis", breaker: { failures: 3, cooldown: "300 millis" } } as const
+  // Redis (a process of its own, on a busy machine) has a quarter of a second to answer; the event
+  // loop is held well past that, so a timer that measured the loop would surely fire.
+  const timeouts = { commandTimeout: "250 millis", breaker: { failures: 3, cooldown: "300 millis" } } as const
+  const HOLD = 600
 
   /** Starts `effect` at once, on this very tick (its command is sent before this returns). */
   const startNow = <A, E>(effect: Effect.Effect<A, E>) =>
@@ -208,7 +326,7 @@ describeRedis("RedisStore: a timeout measures Redis, not this process's event lo
       const redis = yield* store({ prefix: prefixFor("held-before-write"), ...timeouts })
       yield* redis.set("ns", "k", "v", 60_000)
       const fiber = yield* startNow(Effect.either(redis.get("ns", "k")))
-      holdEventLoop(300) // node-redis writes the command once this returns; the timer starts then
+      holdEventLoop(HOLD) // node-redis writes the command once this returns; the timer starts then
       expect(yield* Fiber.join(fiber)).toEqual(Either.right(Option.some("v")))
     }))
 
@@ -219,7 +337,7 @@ describeRedis("RedisStore: a timeout measures Redis, not this process's event lo
       const fiber = yield* startNow(Effect.either(redis.get("ns", "k")))
       // Queued after node-redis's write and the timer's start: the command is on the wire, Redis
       // answers at once, and the timer expires while this holds the loop.
-      yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(() => (holdEventLoop(300), resolve()))))
+      yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(() => (holdEventLoop(HOLD), resolve()))))
       expect(yield* Fiber.join(fiber)).toEqual(Either.right(Option.some("v")))
       // And many at once, as in a cold stampede: none times out.
       const many = yield* startNow(
@@ -227,7 +345,7 @@ describeRedis("RedisStore: a timeout measures Redis, not this process's event lo
           concurrency: "unbounded"
         })
       )
-      yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(() => (holdEventLoop(300), resolve()))))
+      yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(() => (holdEventLoop(HOLD), resolve()))))
       const values = yield* Fiber.join(many)
       expect(values[0]).toEqual(Option.some("v"))
       expect(values.slice(1).every(Option.isNone)).toBe(true)
@@ -240,15 +358,15 @@ describeRedis("RedisStore: a timeout measures Redis, not this process's event lo
       yield* redis.set("ns", "k", "v", 60_000)
       tcp.pause()
       const [took, result] = yield* timed(Effect.either(redis.get("ns", "k")))
-      expect(Either.isLeft(result) && result.left.reason).toContain("within 100 ms")
-      expect(took).toBeGreaterThanOrEqual(95)
-      expect(took).toBeLessThan(100 + SLACK)
+      expect(Either.isLeft(result) && result.left.reason).toContain("within 250 ms")
+      expect(took).toBeGreaterThanOrEqual(245)
+      expect(took).toBeLessThan(250 + slack())
       const started = Date.now()
       const fiber = yield* startNow(Effect.either(redis.get("ns", "k")))
-      yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(() => (holdEventLoop(300), resolve()))))
+      yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(() => (holdEventLoop(HOLD), resolve()))))
       const held = yield* Fiber.join(fiber)
-      expect(Either.isLeft(held) && held.left.reason).toContain("within 100 ms")
-      expect(Date.now() - started).toBeLessThan(300 + 100 + SLACK)
+      expect(Either.isLeft(held) && held.left.reason).toContain("within 250 ms")
+      expect(Date.now() - started).toBeLessThan(HOLD + 250 + slack())
     }))
 })
 
@@ -272,11 +390,11 @@ describeRedis("RedisStore: faults", () => {
       for (let i = 0; i < 10; i++) {
         const [took, result] = yield* timed(Effect.either(redis.get("ns", "k")))
         expect(Either.isLeft(result)).toBe(true)
-        expect(took).toBeLessThan(100 + SLACK)
+        expect(took).toBeLessThan(100 + slack())
       }
       // The subscription does not wait for Redis longer than a command would.
       const [subscribed] = yield* timed(redis.coordination!.subscribe(() => {}))
-      expect(subscribed).toBeLessThan(100 + SLACK)
+      expect(subscribed).toBeLessThan(100 + slack())
     }))
 
   it.scopedLive("Redis down at start: once it answers, the store and its subscription work", () =>
@@ -313,11 +431,11 @@ describeRedis("RedisStore: faults", () => {
         const [took, result] = yield* timed(Effect.either(redis.get("ns", "k")))
         expect(Either.isLeft(result) && result.left.reason).toContain("within 100 ms")
         expect(took).toBeGreaterThanOrEqual(95)
-        expect(took).toBeLessThan(100 + SLACK)
+        expect(took).toBeLessThan(100 + slack())
       }
       const [took, result] = yield* timed(Effect.either(redis.get("ns", "k")))
       expect(circuitOpen(result)).toBe(true)
-      expect(took).toBeLessThan(SLACK)
+      expect(took).toBeLessThan(slack())
       // Recovery: traffic passes again; after the cooldown a probe closes the circuit.
       tcp.restore()
       yield* Effect.sleep(300)
@@ -328,16 +446,18 @@ describeRedis("RedisStore: faults", () => {
   it.scopedLive("a slow connection: answers slower than the timeout fail, faster ones pass", () =>
     Effect.gen(function*() {
       const tcp = yield* proxy()
-      const redis = yield* store(options(tcp.url, prefixFor("slow")))
+      // A timeout of its own, far from both delays: a loaded machine only adds to a round trip, so
+      // the slow one is always slower than the timeout, and the fast one has 250 ms to spare.
+      const redis = yield* store({ ...options(tcp.url, prefixFor("slow")), commandTimeout: "300 millis" })
       yield* redis.set("ns", "k", "v", 60_000)
-      tcp.slow(30) // each way: 60 ms a round trip
+      tcp.slow(25) // each way: 50 ms a round trip
       expect(yield* redis.get("ns", "k")).toEqual(Option.some("v"))
-      tcp.slow(80) // 160 ms a round trip
+      tcp.slow(200) // 400 ms a round trip
       const [took, result] = yield* timed(Effect.either(redis.get("ns", "k")))
-      expect(Either.isLeft(result)).toBe(true)
-      expect(took).toBeLessThan(100 + SLACK)
+      expect(Either.isLeft(result) && result.left.reason).toContain("within 300 ms")
+      expect(took).toBeLessThan(300 + slack())
       tcp.restore()
-      yield* Effect.sleep(200) // the late answer arrives and is dropped; the connection stays in step
+      yield* Effect.sleep(300) // the late answer arrives and is dropped; the connection stays in step
       expect(yield* redis.get("ns", "k")).toEqual(Option.some("v"))
       expect(yield* redis.delete("ns", "k")).toBe(true)
       expect(yield* redis.get("ns", "k")).toEqual(Option.none())
@@ -356,7 +476,7 @@ describeRedis("RedisStore: faults", () => {
       const results = yield* Effect.forEach(Array.from({ length: 6 }), () => timed(Effect.either(redis.get("ns", "k"))))
       for (const [took, result] of results) {
         expect(Either.isLeft(result)).toBe(true)
-        expect(took).toBeLessThan(100 + SLACK)
+        expect(took).toBeLessThan(100 + slack())
       }
       expect(circuitOpen(results[5]![1])).toBe(true)
       tcp.restore()
@@ -375,6 +495,31 @@ describeRedis("RedisStore: faults", () => {
       expect(seen.at(-1)).toEqual(event)
     }))
 
+  it.scopedLive("a write that reaches Redis after its timeout, and after another process's invalidation: refused when fenced", () =>
+    Effect.gen(function*() {
+      const prefix = prefixFor("late-write")
+      const tcp = yield* proxy()
+      const late = yield* store(options(tcp.url, prefix)) // a process whose commands are held
+      const other = yield* store({ prefix })
+      const window = 60_000
+      yield* late.set("ns", "barrier", "b", 60_000)
+      for (const fenced of [false, true]) {
+        const key = fenced ? "fenced" : "unfenced"
+        tcp.pause()
+        // Made at 10: the command waits in the proxy; the cache gives up on it.
+        const written = yield* Effect.either(
+          late.set("ns", key, "made at 10", 60_000, fenced ? { version: 10, window } : undefined)
+        )
+        expect(Either.isLeft(written)).toBe(true)
+        // Meanwhile another process invalidates the key, at 20.
+        yield* other.delete("ns", key, fenced ? { version: 20, window } : undefined)
+        tcp.restore()
+        // The held command reaches Redis; a command after it on the same connection says when it ran.
+        yield* eventually(late.get("ns", "barrier"), isSome)
+        expect(yield* other.get("ns", key)).toEqual(fenced ? Option.none() : Option.some("made at 10"))
+      }
+    }))
+
   it.live("closing the layer's scope while Redis hangs does not hang", () =>
     Effect.gen(function*() {
       const tcp = yield* proxy()
@@ -384,7 +529,7 @@ describeRedis("RedisStore: faults", () => {
       tcp.pause()
       yield* Effect.fork(Effect.either(redis.get("ns", "k")))
       const [took] = yield* timed(Scope.close(scope, Exit.void))
-      expect(took).toBeLessThan(100 + SLACK)
+      expect(took).toBeLessThan(100 + slack())
     }))
 })
 
@@ -442,22 +587,23 @@ describeRedis("Two-tier cache on Redis: round trips", () => {
       expect(replayed).toEqual(failure)
     }))
 
-  it.scopedLive("entries expire in Redis at the end of their stale window, and the lookup runs again", () =>
+  it.scoped("entries expire in Redis at the end of their stale window, and the lookup runs again", () =>
     Effect.gen(function*() {
+      // The cache's clock stands still (a TestClock): the entry is written with its whole window
+      // as its PX (150 + 100 ms) however long the machine takes between the load and the write,
+      // and the cache itself never finds it stale; only Redis's clock (real time) can drop it.
+      // What the store sent is read off the wire: nothing here races Redis's expiry.
       const prefix = prefixFor("expiry")
+      const tcp = yield* proxy({ tap: true })
       const { get, state } = usersFunction("users", { timeToLive: 150, staleWhileRevalidate: 100 })
-      const a = yield* cacheProcess({ prefix })
-      const before = Date.now()
+      const a = yield* cacheProcess({ prefix, url: tcp.url })
+      const loadedAt = Date.now()
       yield* get(1).pipe(Effect.provide(a))
-      const after = Date.now()
-      const [key] = yield* keysUnder(`${prefix}:users:*`)
-      const client = yield* raw
-      // Redis drops it at the end of the stale window: loaded at most at `after`, 150 + 100 ms on.
-      const expiresAt = yield* Effect.promise(() => client.pExpireTime(key!))
-      expect(expiresAt).toBeGreaterThan(before + 150)
-      expect(expiresAt).toBeLessThanOrEqual(after + 250)
-      yield* Effect.sleep(300)
-      expect(yield* keysUnder(`${prefix}:users:*`)).toEqual([])
+      const writes = writesOf(tcp, `${prefix}:users:n1`)
+      expect(writes.map((write) => write.px)).toEqual([250])
+      // Redis drops it at the end of that window (not before), and another process loads it again.
+      const goneAt = yield* realTimeUntil(Effect.map(keysUnder(`${prefix}:users:*`), (keys) => keys.length === 0))
+      expect(goneAt - loadedAt).toBeGreaterThanOrEqual(250)
       const b = yield* cacheProcess({ prefix })
       yield* get(1).pipe(Effect.provide(b))
       expect(state.runs).toBe(2)
@@ -523,7 +669,7 @@ describeRedis("Two-tier cache on Redis: several processes", () => {
     120_000
   )
 
-  it.scopedLive("L1 coherence: an invalidation in one process is seen by the others within a pub/sub round trip", () =>
+  it.scopedLive("L1 coherence: an invalidation in one process is seen by the others through its event", () =>
     Effect.gen(function*() {
       const client = yield* raw
       yield* Effect.promise(() => client.set(sourceKey(prefix, "k"), "v1"))
@@ -532,10 +678,12 @@ describeRedis("Two-tier cache on Redis: several processes", () => {
       expect(yield* Effect.promise(() => client.get(runsKey(prefix, "k")))).toBe("1")
       yield* Effect.promise(() => client.set(sourceKey(prefix, "k"), "v2"))
       expect(yield* ask(processes[0]!, { op: "invalidate", key: "k" })).toBe(true)
+      // Without the event each first tier would keep "v1" for its minute: the others drop it well
+      // before (how long the event takes is the machine's business: a tenth of that is plenty).
       const invalidatedAt = Date.now()
       for (const worker of processes.slice(1)) {
         while ((yield* ask(worker, { op: "get", key: "k" })) !== "v2") {
-          expect(Date.now() - invalidatedAt).toBeLessThan(SLACK)
+          expect(Date.now() - invalidatedAt).toBeLessThan(6_000)
         }
       }
       expect(yield* ask(processes[0]!, { op: "get", key: "k" })).toBe("v2")
@@ -574,26 +722,26 @@ describeRedis("Two-tier cache on Redis: faults", () => {
 
       // Paused: a hit in the first tier does not touch Redis; misses give up on it.
       tcp.pause()
-      expect(yield* everyCallerServed([get(1)], cache)).toBeLessThan(SLACK)
+      expect(yield* everyCallerServed([get(1)], cache)).toBeLessThan(slack())
       expect((yield* get.stats.pipe(Effect.provide(cache))).storeErrors).toBe(0)
       const paused = yield* everyCallerServed(Array.from({ length: 100 }, (_, i) => get(100 + (i % 10))), cache)
       // A read, a lock and a write, each cut short at 100 ms, at worst; then the circuit is open.
-      expect(paused).toBeLessThan(3 * 100 + SLACK)
+      expect(paused).toBeLessThan(3 * 100 + slack())
       const stats = yield* get.stats.pipe(Effect.provide(cache))
       expect(stats.storeErrors).toBeGreaterThan(0)
       // The circuit is open: misses no longer wait for Redis at all.
-      expect(yield* everyCallerServed([get(200), get(201)], cache)).toBeLessThan(SLACK)
+      expect(yield* everyCallerServed([get(200), get(201)], cache)).toBeLessThan(slack())
 
       // Slow beyond the timeout, then cut: still served.
       tcp.slow(150)
       tcp.restore()
       tcp.slow(150)
       expect(yield* everyCallerServed(Array.from({ length: 20 }, (_, i) => get(300 + i)), cache)).toBeLessThan(
-        3 * 100 + SLACK
+        3 * 100 + slack()
       )
       tcp.cut()
       expect(yield* everyCallerServed(Array.from({ length: 20 }, (_, i) => get(400 + i)), cache)).toBeLessThan(
-        3 * 100 + SLACK
+        3 * 100 + slack()
       )
 
       // Back: after the cooldown the cache writes to Redis again, and another process reads it.
@@ -618,7 +766,7 @@ describeRedis("Two-tier cache on Redis: faults", () => {
       tcp.cut()
       const { get } = usersFunction()
       const cache = yield* cacheProcess(storeOptions(tcp.url, prefix))
-      expect(yield* everyCallerServed(Array.from({ length: 50 }, () => get(1)), cache)).toBeLessThan(100 + SLACK)
+      expect(yield* everyCallerServed(Array.from({ length: 50 }, () => get(1)), cache)).toBeLessThan(100 + slack())
       expect((yield* get.stats.pipe(Effect.provide(cache))).storeErrors).toBeGreaterThan(0)
       tcp.restore()
       let id = 1

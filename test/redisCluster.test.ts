@@ -87,7 +87,7 @@ describeRedisServer("Redis Cluster", () => {
         expect(masters.size).toBe(3)
       }))
 
-    it.scopedLive("an entry and its lock share a hash slot, whatever the key holds (braces, colons, %)", () =>
+    it.scopedLive("an entry, its lock and its version share a hash slot, whatever the key holds (braces, colons, %)", () =>
       Effect.gen(function*() {
         const prefix = prefixFor("slots")
         const store = yield* RedisStore.makeCluster(options(prefix))
@@ -97,7 +97,8 @@ describeRedisServer("Redis Cluster", () => {
         for (
           const [namespace, key] of [["users", "n1"], ["a:b", "{x}"], ["}", "%7D"], ["n", "[\"a\",\"b\"]"]] as const
         ) {
-          yield* store.set(namespace, key, `${namespace}/${key}`, 60_000)
+          // A fenced write's script touches the entry and its version: one slot, or CROSSSLOT.
+          yield* store.set(namespace, key, `${namespace}/${key}`, 60_000, { version: 1, window: 60_000 })
           expect(yield* store.get(namespace, key)).toEqual(Option.some(`${namespace}/${key}`))
           // The lock script touches both keys on one node: it would fail (CROSSSLOT) otherwise.
           expect(yield* store.coordination!.acquire(namespace, key, "me", 5_000)).toBe(true)
@@ -116,12 +117,16 @@ describeRedisServer("Redis Cluster", () => {
             )
           )
           const mine = Array.from(new Set(keys.flat()))
-          const entry = mine.find((k) => !k.includes("::lock:") && k.endsWith("}") && k.length > 0)
+          const entry = mine.find((k) => !k.includes("::") && k.endsWith("}") && k.length > 0)
           expect(entry).toBeDefined()
           const lock = mine.filter((k) => k.includes("::lock:"))
           expect(lock.length).toBe(1)
           expect(yield* slot(lock[0]!)).toBe(yield* slot(entry!))
-          yield* store.delete(namespace, key)
+          // (The versions of the keys before this one are still there: they outlive their entries.)
+          const version = mine.filter((k) => k.includes("::version:") && k.endsWith(entry!.slice(entry!.indexOf("{"))))
+          expect(version.length).toBe(1)
+          expect(yield* slot(version[0]!)).toBe(yield* slot(entry!))
+          expect(yield* store.delete(namespace, key, { version: 2, window: 60_000 })).toBe(true)
           yield* store.coordination!.release(namespace, key, "me")
         }
         // Different keys are different entries: the escaping is injective.

@@ -86,6 +86,33 @@ describe("7. Invalidation by tag", () => {
       expect(yield* getUser.peek(2)).toStrictEqual(Option.some({ id: 2 }))
     }).pipe(Effect.provide(layer)))
 
+  it.effect("a caller that comes after the invalidation does not join a load that started before it", () =>
+    Effect.gen(function*() {
+      const gates = [yield* Deferred.make<void>(), yield* Deferred.make<void>()]
+      let loads = 0
+      const getUser = RequestCache.cached({
+        name: "tagged-late-caller",
+        lookup: (id: number) => Effect.suspend(() => Effect.as(Deferred.await(gates[loads++]!), { id, load: loads })),
+        tags: (_user, id) => [`user:${id}`]
+      })
+      const before = yield* Effect.fork(getUser(1))
+      yield* Effect.yieldNow()
+      const joined = yield* Effect.fork(getUser(1)) // joins: it came before the invalidation
+      yield* Effect.yieldNow()
+      yield* RequestCache.invalidateTags(["user:1"])
+      // The load's tags are known only when it ends: a caller after the invalidation loads anew.
+      const after = yield* Effect.fork(getUser(1))
+      yield* Effect.yieldNow()
+      expect(loads).toBe(2)
+      yield* Deferred.succeed(gates[0]!, undefined)
+      expect(yield* Fiber.join(before)).toStrictEqual({ id: 1, load: 1 })
+      expect(yield* Fiber.join(joined)).toStrictEqual({ id: 1, load: 1 })
+      yield* Deferred.succeed(gates[1]!, undefined)
+      expect(yield* Fiber.join(after)).toStrictEqual({ id: 1, load: 2 })
+      expect(yield* getUser.peek(1)).toStrictEqual(Option.some({ id: 1, load: 2 }))
+      expect(yield* getUser.stats).toMatchObject({ misses: 2, coalesced: 1, expirations: 0 })
+    }).pipe(Effect.provide(layer)))
+
   it.effect("set attaches the tags of the value it stores; a new value's tags replace the old ones", () =>
     Effect.gen(function*() {
       const { getUser } = usersAndOrgs()
@@ -210,6 +237,34 @@ const sharedStoreCases = ({ label, pause, store, test, tick }: Environment) => {
         // Loaded after the invalidation: a hit everywhere again.
         expect((yield* getUser(1).pipe(Effect.provide(a))).version).toBe(3)
         expect(state.loads).toBe(3)
+      }))
+
+    test("a caller that comes after the invalidation does not join this process's load that started before it", () =>
+      Effect.gen(function*() {
+        const shared = yield* store
+        const a = yield* Layer.build(RequestCache.layerStore().pipe(Layer.provide(shared)))
+        const gates = [yield* Deferred.make<void>(), yield* Deferred.make<void>()]
+        let loads = 0
+        const getUser = RequestCache.cached({
+          name: `tags-late-caller-${label}`,
+          lookup: (id: number) => Effect.suspend(() => Effect.as(Deferred.await(gates[loads++]!), { id, load: loads })),
+          schema: { success: Schema.Struct({ id: Schema.Number, load: Schema.Number }) },
+          tags: (_user, id) => [`user:${id}`]
+        })
+        const before = yield* Effect.fork(getUser(1).pipe(Effect.provide(a)))
+        yield* until(() => loads === 1)
+        yield* tick
+        yield* RequestCache.invalidateTags(["user:1"]).pipe(Effect.provide(a))
+        yield* tick
+        // It does not join the load in flight; it waits for that load's lock (single flight across
+        // processes), then finds its entry void in the store and loads anew.
+        const after = yield* Effect.fork(getUser(1).pipe(Effect.provide(a)))
+        yield* pause
+        yield* Deferred.succeed(gates[0]!, undefined)
+        expect((yield* Fiber.join(before)).load).toBe(1)
+        yield* until(() => loads === 2)
+        yield* Deferred.succeed(gates[1]!, undefined)
+        expect((yield* Fiber.join(after)).load).toBe(2)
       }))
 
     test("wins over another process's load in flight: its result is not served from the store", () =>

@@ -144,7 +144,10 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     if (slot === undefined) return MISSING
     this.slot = slot
     const value = this.values[slot]
-    if (value instanceof Flight) return LOADING
+    // A load that started before a tag invalidation (this process's, or another's heard as an
+    // event) may carry one of its tags, known only when it ends: it is not stored, and a caller
+    // that comes after does not join it but loads anew in its slot, as for an expired entry.
+    if (value instanceof Flight) return value.epoch === this.runtime.tags.epoch ? LOADING : EXPIRED
     const expires = this.expires
     if (expires !== undefined) {
       const at = expires[slot]!
@@ -360,7 +363,10 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     flags: RuntimeFlags.RuntimeFlags
   ): Effect.Effect<unknown, unknown> {
     const found = this.find(key)
-    if (found === MISSING || found === LOADING) return this.getFound(found, key, lookup, args, caller, flags)
+    // A load in flight (or one a tag invalidation overtook) is joined or replaced, not refreshed.
+    if (found === MISSING || found === LOADING || this.values[this.slot] instanceof Flight) {
+      return this.getFound(found, key, lookup, args, caller, flags)
+    }
     if (this.runtime.closed) return this.closedExit()
     return (this.refreshing?.get(key) ?? this.startRefresh(key, lookup, args, caller, flags, true)).wait()
   }
@@ -668,7 +674,8 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     if (found !== EXPIRED) return this.allocate(key)
     const slot = this.slot
     this.eviction.onAccess(slot)
-    this.counters.expired()
+    // (A load that a tag invalidation overtook is replaced, not an expired entry.)
+    if (!(this.values[slot] instanceof Flight)) this.counters.expired()
     this.detach(slot)
     return slot
   }

@@ -1,7 +1,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { Service, StoreEvent } from "../CacheStore.js"
+import type { Fence, Service, StoreEvent } from "../CacheStore.js"
 
 interface Held {
   readonly value: string
@@ -24,6 +24,22 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
   const locks = new Map<string, { readonly owner: string; readonly expiresAt: number }>()
   const subscribers = new Set<(event: StoreEvent) => void>()
   const namespaces = new Map<string, Set<string>>()
+  /** Each fenced key's latest version, until its window ends. */
+  const versions = new Map<string, { readonly version: number; readonly expiresAt: number }>()
+  const latest = (id: string, now: number): number => {
+    const held = versions.get(id)
+    if (held === undefined) return -Infinity
+    if (now < held.expiresAt) return held.version
+    versions.delete(id)
+    return -Infinity
+  }
+  /** Records `fence` unless a later version is held; answers whether it is not older than that. */
+  const admit = (id: string, fence: Fence | undefined, now: number): boolean => {
+    if (fence === undefined) return true
+    if (latest(id, now) > fence.version) return false
+    versions.set(id, { version: fence.version, expiresAt: now + fence.window })
+    return true
+  }
   return {
     name: "memory",
     get: (namespace, key) =>
@@ -37,17 +53,19 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
         }
         return Option.none()
       }),
-    set: (namespace, key, value, timeToLive) =>
+    set: (namespace, key, value, timeToLive, fence) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         const id = slot(namespace, key)
+        if (!admit(id, fence, now)) return
         entries.set(id, { value, expiresAt: timeToLive === Infinity ? Infinity : now + timeToLive })
         let keys = namespaces.get(namespace)
         if (keys === undefined) namespaces.set(namespace, keys = new Set())
         keys.add(id)
       }),
-    delete: (namespace, key) =>
+    delete: (namespace, key, fence) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         const id = slot(namespace, key)
+        admit(id, fence, now) // an older version deletes all the same, and leaves the later one
         const held = entries.get(id)
         entries.delete(id)
         namespaces.get(namespace)?.delete(id)

@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import type * as Scope from "effect/Scope"
-import { CacheStoreError, type Coordination, type Service, type StoreEvent } from "../CacheStore.js"
+import { CacheStoreError, type Coordination, type Fence, type Service, type StoreEvent } from "../CacheStore.js"
 
 /*
  * The outbox: invalidations that did not reach the store, kept until it answers, so that none is
@@ -52,9 +52,18 @@ class Pending {
      * A tag's invalidation time to raise (`Service.raise`) instead of a deletion: replayed late it
      * is still right (the later time wins), and the tag's event (a `delete` of the tag) follows.
      */
-    public time: number | undefined = undefined
+    public time: number | undefined = undefined,
+    /** The latest fence of the sets and invalidations it stands for: its deletion carries it. */
+    public fence: Fence | undefined = undefined
   ) {}
 }
+
+/** The later of two fences (a deletion replayed late fences what its latest record fenced). */
+const laterFence = (a: Fence | undefined, b: Fence | undefined): Fence | undefined =>
+  a === undefined ? b : b === undefined ? a : {
+    version: Math.max(a.version, b.version),
+    window: Math.max(a.window, b.window)
+  }
 
 /** `Service.raise`, or, for a store without it, a read and a write of the later time. */
 export const raiseIn = (
@@ -122,19 +131,19 @@ class Outbox {
         const read = this.succeeded(store.get(namespace, key))
         return this.covered(namespace, key) ? Effect.zipRight(this.replayFor(namespace, key, "get"), read) : read
       },
-      set: (namespace, key, entry, timeToLive) => {
-        const write = store.set(namespace, key, entry, timeToLive)
+      set: (namespace, key, entry, timeToLive, fence) => {
+        const write = store.set(namespace, key, entry, timeToLive, fence)
         const first = this.pending.size === 0
           ? write
           : this.covered(namespace, key)
           ? Effect.zipRight(this.replayFor(namespace, key, "set"), write)
           : this.succeeded(write)
-        return Effect.tapError(first, () => this.record(namespace, key, true, "delete"))
+        return Effect.tapError(first, () => this.record(namespace, key, true, "delete", undefined, fence))
       },
-      delete: (namespace, key) =>
+      delete: (namespace, key, fence) =>
         Effect.tapError(
-          this.succeeded(store.delete(namespace, key)),
-          () => this.record(namespace, key, true, "delete")
+          this.succeeded(store.delete(namespace, key, fence)),
+          () => this.record(namespace, key, true, "delete", undefined, fence)
         ),
       clear: (namespace) =>
         Effect.tapError(this.succeeded(store.clear(namespace)), () => this.record(namespace, undefined, true, "clear")),
@@ -193,12 +202,13 @@ class Outbox {
     key: string | undefined,
     store: boolean,
     kind: "set" | "delete" | "clear",
-    time?: number
+    time?: number,
+    fence?: Fence
   ): Effect.Effect<void> {
     return Effect.suspend(() => {
       const wasEmpty = this.pending.size === 0
       if (time !== undefined) this.noteTime(namespace, key!, time)
-      else this.note(namespace, key, store, kind)
+      else this.note(namespace, key, store, kind, fence)
       const bounded = this.pending.size > this.capacity ? this.bound() : Effect.void
       if (!wasEmpty) return bounded
       this.wakeIdle()
@@ -212,7 +222,13 @@ class Outbox {
     })
   }
 
-  private note(namespace: string, key: string | undefined, store: boolean, kind: Pending["kind"]): void {
+  private note(
+    namespace: string,
+    key: string | undefined,
+    store: boolean,
+    kind: Pending["kind"],
+    fence?: Fence
+  ): void {
     if (key === undefined) {
       // The namespace's entry covers its keys' (all of them when it deletes; their events else).
       for (const [id, item] of this.pending) {
@@ -223,7 +239,7 @@ class Outbox {
     }
     const all = this.pending.get(namespaceId(namespace))
     if (all !== undefined && (all.store || !store)) return
-    this.put(keyId(namespace, key), namespace, key, store, kind)
+    this.put(keyId(namespace, key), namespace, key, store, kind, fence)
   }
 
   /** A tag's invalidation time, kept at its latest (never widened: a clear would forget it). */
@@ -241,10 +257,18 @@ class Outbox {
     this.pending.set(id, new Pending(namespace, key, true, "delete", time))
   }
 
-  private put(id: string, namespace: string, key: string | undefined, store: boolean, kind: Pending["kind"]): void {
+  private put(
+    id: string,
+    namespace: string,
+    key: string | undefined,
+    store: boolean,
+    kind: Pending["kind"],
+    fence?: Fence
+  ): void {
     const existing = this.pending.get(id)
     if (existing !== undefined) {
       existing.version++
+      existing.fence = laterFence(existing.fence, fence)
       if (store) existing.store = true
       else if (!existing.store) existing.kind = kind
       // The latest record is the latest in the order.
@@ -252,7 +276,7 @@ class Outbox {
       this.pending.set(id, existing)
       return
     }
-    this.pending.set(id, new Pending(namespace, key, store, kind))
+    this.pending.set(id, new Pending(namespace, key, store, kind, undefined, fence))
     if (key !== undefined) this.keysOf.set(namespace, (this.keysOf.get(namespace) ?? 0) + 1)
   }
 
@@ -310,7 +334,7 @@ class Outbox {
         ? raiseIn(this.store, namespace, key!, item.time)
         : key === undefined
         ? this.store.clear(namespace)
-        : Effect.asVoid(this.store.delete(namespace, key))
+        : Effect.asVoid(this.store.delete(namespace, key, item.fence))
       const kind = item.store ? (key === undefined ? "clear" : "delete") : item.kind
       const coordination = this.store.coordination
       const event: StoreEvent = { kind, namespace, key, origin: this.options.origin }

@@ -41,14 +41,16 @@ const escapeNamespace = (text: string) => text.replace(/[%}:]/g, (c) => c === "%
 const escapeKey = (text: string) => text.replace(/[%}]/g, (c) => c === "%" ? "%25" : "%7D")
 
 /**
- * `prefix:{namespace:key}` and `prefix::lock:{namespace:key}`: the same hash tag, so an entry and
- * its lock are in one slot (the prefix holds no brace: checked with the options).
+ * `prefix:{namespace:key}`, `prefix::lock:{namespace:key}` and `prefix::version:{namespace:key}`:
+ * the same hash tag, so an entry, its lock and its version are in one slot (the prefix holds no
+ * brace: checked with the options).
  */
 export const clusterLayout = (prefix: string): KeyLayout => {
   const tag = (namespace: string, key: string) => `{${escapeNamespace(namespace)}:${escapeKey(key)}}`
   return {
     entry: (namespace, key) => `${prefix}:${tag(namespace, key)}`,
     lock: (namespace, key) => `${prefix}::lock:${tag(namespace, key)}`,
+    version: (namespace, key) => `${prefix}::version:${tag(namespace, key)}`,
     entries: (namespace) => `${globEscape(`${prefix}:{${escapeNamespace(namespace)}:`)}*`
   }
 }
@@ -64,7 +66,7 @@ const clusterConnection = (cluster: Cluster): Connection => {
         ? cluster.set(key, value)
         : cluster.set(key, value, { expiration: { type: "PX", value: px(timeToLive) } }),
     del: (key) => cluster.del(key),
-    script: (script, key, args) => cluster.eval(script, { keys: [key], arguments: args }),
+    script: (script, keys, args) => cluster.eval(script, { keys, arguments: args }),
     // Any master carries a PUBLISH to every node of the cluster; one that is down is passed over.
     publish: async (channel, message) => {
       const masters = cluster.masters

@@ -26,8 +26,8 @@ export interface Connection {
   /** `timeToLive` in ms, `Infinity`: no expiry. */
   readonly set: (key: string, value: string, timeToLive: number) => Promise<unknown>
   readonly del: (key: string) => Promise<number>
-  /** A Lua script on one key (in a cluster: on the node of its slot). */
-  readonly script: (script: string, key: string, args: Array<string>) => Promise<unknown>
+  /** A Lua script on keys of one slot (in a cluster: on the node of that slot). */
+  readonly script: (script: string, keys: Array<string>, args: Array<string>) => Promise<unknown>
   readonly publish: (channel: string, message: string) => Promise<unknown>
   /** Removes every key that `match` matches (on every master), each round trip under `timed`. */
   readonly unlinkMatching: (match: string, timed: <A>(promise: Promise<A>) => Promise<A>) => Promise<void>
@@ -37,6 +37,8 @@ export interface Connection {
 export interface KeyLayout {
   readonly entry: (namespace: string, key: string) => string
   readonly lock: (namespace: string, key: string) => string
+  /** The key's latest version (`Fence`), in the entry's slot. */
+  readonly version: (namespace: string, key: string) => string
   /** The `SCAN MATCH` pattern of every entry of a namespace (and of no lock). */
   readonly entries: (namespace: string) => string
 }
@@ -44,11 +46,15 @@ export interface KeyLayout {
 /** Characters that `SCAN MATCH` reads as a pattern. */
 export const globEscape = (text: string) => text.replace(/[*?[\]\\]/g, "\\$&")
 
-/** One server: `prefix:namespace:key`, the lock `prefix::lock:namespace:key`. */
+/**
+ * One server: `prefix:namespace:key`, the lock `prefix::lock:namespace:key`, the version
+ * `prefix::version:namespace:key`.
+ */
 const serverLayout = (prefix: string): KeyLayout => ({
   entry: (namespace, key) => `${prefix}:${namespace}:${key}`,
   // No namespace is empty, so no entry key starts with `prefix::`.
   lock: (namespace, key) => `${prefix}::lock:${namespace}:${key}`,
+  version: (namespace, key) => `${prefix}::version:${namespace}:${key}`,
   entries: (namespace) => `${globEscape(`${prefix}:${namespace}`)}:*`
 })
 
@@ -68,6 +74,24 @@ const RAISE = `local held = tonumber(redis.call("get", KEYS[1]))
 if held and held >= tonumber(ARGV[1]) then return 0 end
 redis.call("set", KEYS[1], ARGV[1])
 return 1`
+
+/**
+ * A fenced write (`Fence`): `KEYS[1]` the entry, `KEYS[2]` its version; `ARGV`: the entry, its
+ * `PX` (empty: none), the version and its window. Skipped when a later version is held.
+ */
+const FENCED_SET = `local held = tonumber(redis.call("get", KEYS[2]))
+if held and held > tonumber(ARGV[3]) then return 0 end
+if ARGV[2] == "" then redis.call("set", KEYS[1], ARGV[1]) else redis.call("set", KEYS[1], ARGV[1], "PX", ARGV[2]) end
+redis.call("set", KEYS[2], ARGV[3], "PX", ARGV[4])
+return 1`
+
+/**
+ * A fenced deletion: deletes the entry, and records the version (`ARGV[1]`, for `ARGV[2]` ms)
+ * unless a later one is held. Answers how many entries it deleted.
+ */
+const FENCED_DELETE = `local held = tonumber(redis.call("get", KEYS[2]))
+if not held or held < tonumber(ARGV[1]) then redis.call("set", KEYS[2], ARGV[1], "PX", ARGV[2]) end
+return redis.call("del", KEYS[1])`
 
 /** Deletes the lock only if `owner` still holds it (it may have lapsed and been taken by another). */
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`
@@ -91,10 +115,13 @@ export const makeService = (
     Effect.tryPromise({ try: () => within(run(), commandTimeout), catch: failure(operation) })
   const coordination: Coordination = {
     acquire: (namespace, key, owner, timeToLive) =>
-      command("acquire", () => connection.script(ACQUIRE, layout.lock(namespace, key), [owner, String(px(timeToLive))]))
+      command(
+        "acquire",
+        () => connection.script(ACQUIRE, [layout.lock(namespace, key)], [owner, String(px(timeToLive))])
+      )
         .pipe(Effect.map((reply) => reply === 1)),
     release: (namespace, key, owner) =>
-      Effect.asVoid(command("release", () => connection.script(RELEASE, layout.lock(namespace, key), [owner]))),
+      Effect.asVoid(command("release", () => connection.script(RELEASE, [layout.lock(namespace, key)], [owner]))),
     publish: (event) => Effect.asVoid(command("publish", () => connection.publish(channel, JSON.stringify(event)))),
     subscribe: subscriber.listen
   }
@@ -102,10 +129,24 @@ export const makeService = (
     name,
     get: (namespace, key) =>
       command("get", () => connection.get(layout.entry(namespace, key))).pipe(Effect.map(Option.fromNullable)),
-    set: (namespace, key, entry, timeToLive) =>
-      Effect.asVoid(command("set", () => connection.set(layout.entry(namespace, key), entry, timeToLive))),
-    delete: (namespace, key) =>
-      command("delete", () => connection.del(layout.entry(namespace, key))).pipe(Effect.map((count) => count > 0)),
+    set: (namespace, key, entry, timeToLive, fence) =>
+      Effect.asVoid(command("set", () =>
+        fence === undefined
+          ? connection.set(layout.entry(namespace, key), entry, timeToLive)
+          : connection.script(FENCED_SET, [layout.entry(namespace, key), layout.version(namespace, key)], [
+            entry,
+            timeToLive === Infinity ? "" : String(px(timeToLive)),
+            String(fence.version),
+            String(px(fence.window))
+          ]))),
+    delete: (namespace, key, fence) =>
+      command("delete", () =>
+        fence === undefined
+          ? connection.del(layout.entry(namespace, key))
+          : connection.script(FENCED_DELETE, [layout.entry(namespace, key), layout.version(namespace, key)], [
+            String(fence.version),
+            String(px(fence.window))
+          ]) as Promise<number>).pipe(Effect.map((count) => count > 0)),
     // A batch of keys at a time, each round trip under the time limit (not the whole clear).
     clear: (namespace) =>
       Effect.tryPromise({
@@ -113,7 +154,7 @@ export const makeService = (
         catch: failure("clear")
       }),
     raise: (namespace, key, time) =>
-      Effect.asVoid(command("raise", () => connection.script(RAISE, layout.entry(namespace, key), [String(time)]))),
+      Effect.asVoid(command("raise", () => connection.script(RAISE, [layout.entry(namespace, key)], [String(time)]))),
     coordination
   }
 }
@@ -132,7 +173,7 @@ const serverConnection = (client: Client): Connection => ({
       ? client.set(key, value)
       : client.set(key, value, { expiration: { type: "PX", value: px(timeToLive) } }),
   del: (key) => client.del(key),
-  script: (script, key, args) => client.eval(script, { keys: [key], arguments: args }),
+  script: (script, keys, args) => client.eval(script, { keys, arguments: args }),
   publish: (channel, message) => client.publish(channel, message),
   unlinkMatching: async (match, timed) => {
     let cursor = "0"

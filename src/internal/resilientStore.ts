@@ -135,9 +135,9 @@ export const resilient = (
   return {
     name: service.name,
     get: (namespace, key) => of(namespace, key).run("get", service.get(namespace, key)),
-    set: (namespace, key, entry, timeToLive) =>
-      of(namespace, key).run("set", service.set(namespace, key, entry, timeToLive)),
-    delete: (namespace, key) => of(namespace, key).run("delete", service.delete(namespace, key)),
+    set: (namespace, key, entry, timeToLive, fence) =>
+      of(namespace, key).run("set", service.set(namespace, key, entry, timeToLive, fence)),
+    delete: (namespace, key, fence) => of(namespace, key).run("delete", service.delete(namespace, key, fence)),
     clear: (namespace) => breaker.run("clear", service.clear(namespace)),
     raise: service.raise === undefined
       ? undefined

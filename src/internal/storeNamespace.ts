@@ -90,6 +90,12 @@ export class StoreNamespace implements InternalNamespace {
   private readonly refreshing = new Set<string>()
   private lastWarning = -Infinity
   private suppressed = 0
+  /**
+   * How long the store remembers a key's last write or invalidation (`Fence`): longer than any
+   * lookup should take (twice the lock's lifetime, at least a minute). A lookup slower than that
+   * is not written to the store.
+   */
+  private readonly fenceWindow: number
 
   constructor(
     readonly name: string,
@@ -122,6 +128,7 @@ export class StoreNamespace implements InternalNamespace {
       false
     )
     this.codec = makeCodec(schema)
+    this.fenceWindow = Math.max(60_000, 2 * context.lockTimeout)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -175,7 +182,7 @@ export class StoreNamespace implements InternalNamespace {
       const since = this.now()
       return Effect.flatMap(this.freshness(exit, timeToLive), ({ freshUntil, staleUntil }) => {
         this.l1.unsafeSetAt(key, value, this.l1Expiry(freshUntil), tags)
-        return this.write(storeKey, exit, freshUntil, staleUntil, undefined, tags, since)
+        return this.write(storeKey, exit, freshUntil, staleUntil, since, undefined, tags)
       })
     })
   }
@@ -197,9 +204,11 @@ export class StoreNamespace implements InternalNamespace {
     return Effect.suspend(() => {
       if (this.context.runtime.closed) return this.l1.closedExit()
       const storeKey = toStoreKey(key)
+      // Fences the writes of lookups that started before now, in every process.
+      const fence = { version: this.now(), window: this.fenceWindow }
       this.cancelWriters(storeKey)
       const local = this.l1.unsafeInvalidate(key)
-      return this.attempt(this.context.store.delete(this.name, storeKey), "delete", false).pipe(
+      return this.attempt(this.context.store.delete(this.name, storeKey, fence), "delete", false).pipe(
         Effect.zipLeft(this.publish({ kind: "delete", namespace: this.name, key: storeKey, origin: this.context.id })),
         Effect.map((remote) => local || remote)
       )
@@ -274,8 +283,10 @@ export class StoreNamespace implements InternalNamespace {
     const storeKey = toStoreKey(key)
     const writer = this.addWriter(storeKey)
     // (`Effect.exit` and one continuation rather than `matchCauseEffect`'s two.)
-    return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(Effect.exit(restore(this.read(storeKey))), (read) => {
+    return Effect.uninterruptibleMask((restore) => {
+      // The first tier's copy is as old as this read: it lives `l1.timeToLive` from its start.
+      const readAt = this.now()
+      return Effect.flatMap(Effect.exit(restore(this.read(storeKey))), (read) => {
         if (read._tag === "Failure") {
           this.removeWriter(storeKey, writer)
           // Interrupted: whoever joined meanwhile loads without this caller, and what that load
@@ -298,13 +309,13 @@ export class StoreNamespace implements InternalNamespace {
           if (now < entry.freshUntil) {
             this.removeWriter(storeKey, writer)
             this.counters.hit()
-            flight.settle(Exit.succeed(this.own(entry, now)))
+            flight.settle(Exit.succeed(this.own(entry, readAt)))
             return entry.exit
           }
           if (entry.exit._tag === "Success" && now < entry.staleUntil) {
             this.removeWriter(storeKey, writer)
             this.counters.staleHit()
-            flight.settle(Exit.succeed(this.own(entry, now)))
+            flight.settle(Exit.succeed(this.own(entry, readAt)))
             return Effect.as(this.refreshInBackground(key, storeKey, lookup, args), entry.exit.value)
           }
         }
@@ -317,7 +328,7 @@ export class StoreNamespace implements InternalNamespace {
         if (flight.fiber === undefined && flight.exit !== undefined) this.removeWriter(storeKey, writer)
         return restore(flight.waitClaimed())
       })
-    )
+    })
   }
 
   /** The L1's lookup on a get whose caller left its load to others: read the store, load on a miss. */
@@ -338,6 +349,7 @@ export class StoreNamespace implements InternalNamespace {
     return Effect.suspend(() => {
       const storeKey = toStoreKey(key)
       const writer = this.addWriter(storeKey)
+      const readAt = this.now()
       return Effect.flatMap(this.read(storeKey), (found) => {
         if (Option.isSome(found)) {
           const entry = found.value
@@ -346,11 +358,11 @@ export class StoreNamespace implements InternalNamespace {
           // when they joined).
           if (now < entry.freshUntil) {
             this.counters.hit()
-            return Effect.succeed(this.own(entry, now))
+            return Effect.succeed(this.own(entry, readAt))
           }
           if (entry.exit._tag === "Success" && now < entry.staleUntil) {
             this.counters.staleHit()
-            return Effect.as(this.refreshInBackground(key, storeKey, lookup, args), this.own(entry, now))
+            return Effect.as(this.refreshInBackground(key, storeKey, lookup, args), this.own(entry, readAt))
           }
         }
         return this.loadMissing(storeKey, lookup, args, writer, false, true)
@@ -396,7 +408,7 @@ export class StoreNamespace implements InternalNamespace {
           if (Option.isNone(ready)) return run(state)
           state.published = true // its writer told the others
           if (countsCaller) this.counters.joined()
-          return Effect.succeed(this.own(ready.value, this.now()))
+          return Effect.succeed(ready.value)
         })
         return locked.pipe(Effect.ensuring(
           this.attempt(coordination.release(this.name, storeKey, owner), "release", undefined).pipe(
@@ -420,7 +432,7 @@ export class StoreNamespace implements InternalNamespace {
         Effect.flatMap((ready) => {
           if (Option.isNone(ready)) return run()
           if (countsCaller) this.counters.joined()
-          return Effect.succeed(this.own(ready.value, this.now()))
+          return Effect.succeed(ready.value)
         })
       )
     })
@@ -442,12 +454,18 @@ export class StoreNamespace implements InternalNamespace {
     return Effect.flatMap(request, (acquired) => acquired === undefined ? request : Effect.succeed(acquired))
   }
 
-  /** The store's entry of a key if it is fresh now. */
-  private readFresh(storeKey: string): Effect.Effect<Option.Option<StoredEntry>> {
-    return Effect.map(
-      this.read(storeKey),
-      (found) => Option.isSome(found) && this.now() < found.value.freshUntil ? found : NONE
-    )
+  /** The first tier's copy of the store's entry of a key, if that is fresh now. */
+  private readFresh(storeKey: string): Effect.Effect<Option.Option<LookupResult>> {
+    return Effect.suspend(() => {
+      const readAt = this.now()
+      return Effect.map(
+        this.read(storeKey),
+        (found) =>
+          Option.isSome(found) && this.now() < found.value.freshUntil
+            ? Option.some(this.own(found.value, readAt))
+            : NONE
+      )
+    })
   }
 
   /**
@@ -468,6 +486,7 @@ export class StoreNamespace implements InternalNamespace {
     return Effect.suspend(() => {
       // An invalidation of one of the result's tags at or after this moment voids the entry.
       const since = this.now()
+      // (The first tier keeps the result `l1.timeToLive` from this moment: it is as old as that.)
       return Effect.flatMap(Effect.exit(lookupEffect(lookup, args) as Effect.Effect<unknown, unknown>), (result) => {
         let exit: AnyExit = result
         let freshUntil: number | undefined
@@ -482,9 +501,9 @@ export class StoreNamespace implements InternalNamespace {
         if (countsLoad) this.counters.loaded(exit)
         if (freshUntil === undefined && retention(this.policy, exit, refresh) === undefined) return exit
         return Effect.flatMap(this.freshness(exit, undefined, freshUntil), ({ freshUntil, staleUntil }) => {
-          const own = LookupResult.at(exit, this.l1Expiry(freshUntil), tags)
+          const own = LookupResult.at(exit, this.l1Expiry(freshUntil, since), tags)
           if (writer.cancelled) return Effect.succeed(own)
-          return Effect.as(this.write(storeKey, exit, freshUntil, staleUntil, state, tags, since), own)
+          return Effect.as(this.write(storeKey, exit, freshUntil, staleUntil, since, state, tags), own)
         })
       })
     })
@@ -562,21 +581,29 @@ export class StoreNamespace implements InternalNamespace {
     )
   }
 
+  /**
+   * Writes an entry whose value was made at `since` (its lookup's start, or the `set`), fenced by
+   * that time: the store refuses it if another process set or invalidated the key later (its
+   * event may come after this write, or never; this write may reach the store late).
+   */
   private write(
     storeKey: string,
     exit: AnyExit,
     freshUntil: number,
     staleUntil: number,
+    since: number,
     state?: { published: boolean },
-    tags?: ReadonlyArray<string>,
-    since?: number
+    tags?: ReadonlyArray<string>
   ): Effect.Effect<void> {
     return Effect.suspend(() => {
+      // Older than the versions the store remembers: a set or invalidation made since could no
+      // longer fence it, so it is not written (the safe side: a later read misses).
+      if (this.now() - since > this.fenceWindow) return Effect.void
       const encoded = this.codec.encode(
         exit,
         freshUntil,
         staleUntil,
-        tags === undefined ? undefined : { tags, since: since! }
+        tags === undefined ? undefined : { tags, since }
       )
       if (Either.isLeft(encoded)) {
         // A typed failure outside the failure schema stays in this process's memory; a value
@@ -586,13 +613,15 @@ export class StoreNamespace implements InternalNamespace {
       // Whole milliseconds: Redis's PX takes an integer.
       const timeToLive = staleUntil === Infinity ? Infinity : Math.ceil(staleUntil - this.now())
       if (timeToLive <= 0) return Effect.void
-      return this.attempt(this.context.store.set(this.name, storeKey, encoded.right, timeToLive), "set", false).pipe(
-        Effect.flatMap((written) => {
-          if (written === false) return Effect.void
-          if (state !== undefined) state.published = true
-          return this.publish({ kind: "set", namespace: this.name, key: storeKey, origin: this.context.id })
-        })
-      )
+      const fence = { version: since, window: this.fenceWindow }
+      return this.attempt(this.context.store.set(this.name, storeKey, encoded.right, timeToLive, fence), "set", false)
+        .pipe(
+          Effect.flatMap((written) => {
+            if (written === false) return Effect.void
+            if (state !== undefined) state.published = true
+            return this.publish({ kind: "set", namespace: this.name, key: storeKey, origin: this.context.id })
+          })
+        )
     })
   }
 
@@ -634,14 +663,21 @@ export class StoreNamespace implements InternalNamespace {
     return this.context.runtime.clock.unsafeCurrentTimeMillis()
   }
 
-  /** How long the L1 keeps an entry fresh until `freshUntil` in the store: capped by its time to live. */
-  private l1Expiry(freshUntil: number): number {
-    return Math.min(freshUntil, this.now() + this.context.l1TimeToLive)
+  /**
+   * How long the L1 keeps an entry fresh until `freshUntil` in the store: capped by its time to
+   * live, counted `from` when its value was read or made (a lookup's start).
+   */
+  private l1Expiry(freshUntil: number, from = this.now()): number {
+    return Math.min(freshUntil, from + this.context.l1TimeToLive)
   }
 
-  /** The L1's copy of a store entry: the store's expiry, capped by the L1's time to live. */
-  private own(entry: StoredEntry, now: number): LookupResult {
-    return LookupResult.at(entry.exit, Math.min(entry.freshUntil, now + this.context.l1TimeToLive), entry.tags)
+  /**
+   * The L1's copy of a store entry read at `readAt` (the read's start: however long the read took,
+   * the copy is no older than the store's entry then): the store's expiry, capped by the L1's time
+   * to live from then.
+   */
+  private own(entry: StoredEntry, readAt: number): LookupResult {
+    return LookupResult.at(entry.exit, this.l1Expiry(entry.freshUntil, readAt), entry.tags)
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * A TCP proxy that a test puts between a client and a server, and can pause (hold every byte
- * until resumed), slow (delay every chunk) or cut (drop every connection and refuse new ones).
+ * until resumed), slow (delay every chunk) or cut (drop every connection and refuse new ones),
+ * and, when asked to, keep a copy of what the clients sent (`tap`).
  */
 import * as net from "node:net"
 
@@ -19,6 +20,8 @@ export interface TcpProxy {
   readonly restore: () => void
   /** Connections accepted so far. */
   readonly connections: () => number
+  /** With `tap`: the bytes each client connection sent so far (one buffer a connection, in order). */
+  readonly sent: () => Array<Buffer>
   readonly close: () => Promise<void>
 }
 
@@ -49,8 +52,12 @@ class Lane {
   }
 }
 
-export const startProxy = async (target: { readonly host: string; readonly port: number }): Promise<TcpProxy> => {
+export const startProxy = async (
+  target: { readonly host: string; readonly port: number },
+  options: { readonly tap?: boolean } = {}
+): Promise<TcpProxy> => {
   const state = { mode: "pass" as ProxyMode, delay: 0 }
+  const tapped: Array<Array<Buffer>> = []
   const sockets = new Set<net.Socket>()
   const lanes = new Set<Lane>()
   let accepted = 0
@@ -58,11 +65,16 @@ export const startProxy = async (target: { readonly host: string; readonly port:
     accepted++
     if (state.mode === "cut") return void client.destroy()
     const upstream = net.connect(target.port, target.host)
+    const copy: Array<Buffer> = []
+    if (options.tap === true) tapped.push(copy)
     const up = new Lane(state, upstream)
     const down = new Lane(state, client)
     lanes.add(up).add(down)
     sockets.add(client).add(upstream)
-    client.on("data", (chunk) => up.push(chunk))
+    client.on("data", (chunk: Buffer) => {
+      if (options.tap === true) copy.push(chunk)
+      up.push(chunk)
+    })
     upstream.on("data", (chunk) => down.push(chunk))
     const end = () => {
       client.destroy()
@@ -96,6 +108,7 @@ export const startProxy = async (target: { readonly host: string; readonly port:
       for (const lane of lanes) lane.pump()
     },
     connections: () => accepted,
+    sent: () => tapped.map((chunks) => Buffer.concat(chunks)),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy()
