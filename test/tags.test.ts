@@ -113,6 +113,24 @@ describe("7. Invalidation by tag", () => {
       expect(yield* getUser.stats).toMatchObject({ misses: 2, coalesced: 1, expirations: 0 })
     }).pipe(Effect.provide(layer)))
 
+  it.effect("a load of a function without tags is still joined after a tag invalidation (single flight kept)", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      let runs = 0
+      const get = RequestCache.cached({
+        name: "untagged-in-flight",
+        lookup: (id: number) => Effect.sync(() => runs++).pipe(Effect.zipRight(Deferred.await(gate)), Effect.as(id))
+      })
+      const first = yield* Effect.fork(get(1))
+      yield* Effect.yieldNow()
+      yield* RequestCache.invalidateTags(["anything"])
+      const second = yield* Effect.fork(get(1))
+      yield* Effect.yieldNow()
+      yield* Deferred.succeed(gate, undefined)
+      expect([yield* Fiber.join(first), yield* Fiber.join(second)]).toStrictEqual([1, 1])
+      expect(runs).toBe(1)
+    }).pipe(Effect.provide(layer)))
+
   it.effect("set attaches the tags of the value it stores; a new value's tags replace the old ones", () =>
     Effect.gen(function*() {
       const { getUser } = usersAndOrgs()

@@ -57,6 +57,8 @@ export class Flight {
   jitter = 0
   /** The epoch of tag invalidations the load started in (see `tags.ts`). */
   epoch = 0
+  /** Its result may carry tags (known only when it ends): a tag invalidation overtakes it. */
+  tagged = false
   /** The lookup's result with its own expiry or tags, if it gave them. */
   result: LookupResult | undefined = undefined
   /**

@@ -20,7 +20,7 @@ import { childFlags, type ChildRefs, childRefs, forkDetached, forkPublic, startC
 import { Flight, type FlightOwner, lookupEffect } from "./flight.js"
 import type { CacheRuntime, InternalNamespace } from "./namespace.js"
 import { CachePolicyError, expires, type ResolvedPolicy, timeToLiveOf } from "./options.js"
-import { invalidatedSince } from "./tags.js"
+import { invalidatedSince, isTagged } from "./tags.js"
 import { traced } from "./tracing.js"
 
 type Lookup = RequestCache.Lookup
@@ -147,7 +147,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     // A load that started before a tag invalidation (this process's, or another's heard as an
     // event) may carry one of its tags, known only when it ends: it is not stored, and a caller
     // that comes after does not join it but loads anew in its slot, as for an expired entry.
-    if (value instanceof Flight) return value.epoch === this.runtime.tags.epoch ? LOADING : EXPIRED
+    if (value instanceof Flight) return !value.tagged || value.epoch === this.runtime.tags.epoch ? LOADING : EXPIRED
     const expires = this.expires
     if (expires !== undefined) {
       const at = expires[slot]!
@@ -224,6 +224,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
   ): Flight {
     const flight = new Flight(this, key, false)
     flight.epoch = this.runtime.tags.epoch
+    flight.tagged = isTagged(lookup)
     this.values[this.slotFor(found, key)] = flight
     // A key of a batch function: its flight waits in the batch, with no fiber of its own.
     const batching = (lookup as { readonly [flightBatching]?: FlightBatching })[flightBatching]
@@ -251,6 +252,8 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
   claim(found: Found, key: MapKey, caller: AnyFiber, flags: RuntimeFlags.RuntimeFlags): Flight {
     const flight = new Flight(this, key, false)
     flight.epoch = this.runtime.tags.epoch
+    // What a store's entry carries is known once it is read: any tag may be among them.
+    flight.tagged = true
     flight.waiters = 1
     flight.caller = caller
     flight.refs = childRefs(caller)

@@ -14,7 +14,7 @@ import type { Flight } from "./flight.js"
 import { CachedFailure, MemoryNamespace } from "./memoryNamespace.js"
 import type { CacheRuntime } from "./namespace.js"
 import { durationOption, resolve, type ResolvedPolicy } from "./options.js"
-import { makeTagEpochs, recordInvalidation, tagsOf } from "./tags.js"
+import { carriesTags, makeTagEpochs, recordInvalidation, tagsOf } from "./tags.js"
 
 /** A bad option of the Promise API, named as the Promise API names it. */
 export class CacheOptionError extends TypeError {
@@ -247,27 +247,29 @@ export class PromiseCore {
 export const promiseLookup = (
   fn: (...args: Array<unknown>) => unknown,
   tags?: (value: never, ...args: Array<never>) => ReadonlyArray<string>
-): RequestCache.Lookup =>
-(...args) =>
-  Effect.async<unknown, unknown>((resume) => {
-    let result: unknown
-    try {
-      result = fn(...args)
-    } catch (error) {
-      // A function that throws instead of rejecting fails the same way.
-      return resume(Exit.fail(error))
-    }
-    Promise.resolve(result).then(
-      (value) => {
-        if (tags === undefined) return resume(Exit.succeed(value))
-        let said: LookupResult
-        try {
-          said = LookupResult.tagged(Exit.succeed(value), tagsOf(tags, value, args as Array<never>))
-        } catch (error) {
-          return resume(Exit.die(error))
-        }
-        resume(Exit.succeed(said))
-      },
-      (error) => resume(Exit.fail(error))
-    )
-  }) as Effect.Effect<unknown, unknown, unknown>
+): RequestCache.Lookup => {
+  const lookup: RequestCache.Lookup = (...args) =>
+    Effect.async<unknown, unknown>((resume) => {
+      let result: unknown
+      try {
+        result = fn(...args)
+      } catch (error) {
+        // A function that throws instead of rejecting fails the same way.
+        return resume(Exit.fail(error))
+      }
+      Promise.resolve(result).then(
+        (value) => {
+          if (tags === undefined) return resume(Exit.succeed(value))
+          let said: LookupResult
+          try {
+            said = LookupResult.tagged(Exit.succeed(value), tagsOf(tags, value, args as Array<never>))
+          } catch (error) {
+            return resume(Exit.die(error))
+          }
+          resume(Exit.succeed(said))
+        },
+        (error) => resume(Exit.fail(error))
+      )
+    }) as Effect.Effect<unknown, unknown, unknown>
+  return tags === undefined ? lookup : Object.assign(lookup, { [carriesTags]: true })
+}

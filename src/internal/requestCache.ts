@@ -36,7 +36,7 @@ import {
 import { withOutbox } from "./outbox.js"
 import * as stats from "./stats.js"
 import { invalidateTagsInStore, StoreNamespace } from "./storeNamespace.js"
-import { makeTagEpochs, recordInvalidation, TAG_NAMESPACE, tagsOf } from "./tags.js"
+import { carriesTags, makeTagEpochs, recordInvalidation, TAG_NAMESPACE, tagsOf } from "./tags.js"
 
 /** The service's key in a `Context` (the tag class in `RequestCache.ts` uses the same). */
 export const TypeId = "effect-request-cache/RequestCache"
@@ -496,6 +496,7 @@ const makeCached = <Args extends ReadonlyArray<unknown>, A, E, R>(
         untagged(...(args as unknown as ReadonlyArray<never>)),
         (value) => LookupResult.tagged(Exit.succeed(value), tagsOf(tags, value, args))
       )) as unknown as RequestCache.Lookup,
+    { [carriesTags]: true },
     flightBatching in untagged ? { [flightBatching]: (untagged as { [flightBatching]: unknown })[flightBatching] } : {}
   )
 

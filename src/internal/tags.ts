@@ -14,6 +14,12 @@ import { CachePolicyError } from "./options.js"
  */
 export const TAG_NAMESPACE = "~tags"
 
+/** The mark of a lookup whose results carry tags (`cached`'s `tags`): its loads are tag-sensitive. */
+export const carriesTags = Symbol.for("effect-request-cache/CarriesTags")
+
+/** Whether `lookup` is marked as carrying tags. */
+export const isTagged = (lookup: object): boolean => carriesTags in lookup
+
 /** Tag invalidations remembered per cache. */
 const REMEMBERED = 10_000
 
