@@ -162,3 +162,13 @@ export class Flight {
     this.onLeave?.()
   }
 }
+
+/**
+ * One flight that lives as long as the module, so that the hidden class of a flight does. V8
+ * keeps a class's shape (its map with all the fields) only while an instance holds it, and
+ * throws away the optimized code that refers to it when a full collection finds none: a program
+ * that makes a loader per request and has no load in flight at a full collection would otherwise
+ * run its next loads unoptimized until V8 compiles them again (measured: a new loader's batch of
+ * 10,000 keys beside DataLoader took 23 ms instead of 10, each run after a full collection).
+ */
+export const flightShape: unknown = new Flight({ complete: (_, exit) => exit, giveUp: () => {} }, 0, false)

@@ -32,6 +32,12 @@ class PromiseBatch {
   constructor(readonly batchFn: BatchFunction) {}
 }
 
+/**
+ * One batch that lives as long as the module, so that the hidden class of a batch does (see
+ * `flightShape` in `flight.ts`: a loader made per request must not find its optimized code gone).
+ */
+export const batchShape: unknown = new PromiseBatch(() => [])
+
 let resolved: Promise<void> | undefined
 
 /**
