@@ -202,6 +202,11 @@ class FlightBatch {
     readonly refs: ChildRefs,
     readonly flags: RuntimeFlags.RuntimeFlags
   ) {}
+
+  /** The last caller of one of its keys left: a sent batch whose keys all have is interrupted. */
+  left(): void {
+    if (this.sent && --this.live === 0) this.fiber?.unsafeInterruptAsFork(FiberId.none)
+  }
 }
 
 /**
@@ -304,14 +309,12 @@ export const makeFlightBatching = (
       }
       batch.flights.push(flight)
       batch.args.push(arg)
-      const joined = batch
-      flight.onLeave = () => {
-        if (joined.sent && --joined.live === 0) joined.fiber?.unsafeInterruptAsFork(FiberId.none)
-      }
+      flight.batch = batch
       // Full: sent after this step, once its last key's callers wait for it.
       if (batch.flights.length >= maxBatchSize) {
         collecting.delete(owner)
-        caller.currentScheduler.scheduleTask(() => send(joined), 0)
+        const full = batch
+        caller.currentScheduler.scheduleTask(() => send(full), 0)
       }
     }
   }

@@ -69,7 +69,7 @@ export class Flight {
   refs: ChildRefs | undefined = undefined
   flags: RuntimeFlags.RuntimeFlags = 0 as RuntimeFlags.RuntimeFlags
   /** A batch that holds this flight, told when the last caller leaves (see `batch.ts`). */
-  onLeave: (() => void) | undefined = undefined
+  batch: { readonly left: () => void } | undefined = undefined
   /** The one promise that every caller of the Promise API awaits (made on first use). */
   promise: Promise<unknown> | undefined = undefined
 
@@ -159,7 +159,7 @@ export class Flight {
     // caller start afresh.
     if (!this.detached) this.owner.giveUp(this)
     this.fiber?.unsafeInterruptAsFork(FiberId.none)
-    this.onLeave?.()
+    this.batch?.left()
   }
 }
 
