@@ -4,7 +4,7 @@ import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberSet from "effect/FiberSet"
-import type * as RuntimeFlags from "effect/RuntimeFlags"
+import * as RuntimeFlags from "effect/RuntimeFlags"
 import type { NamespaceCounters } from "./counters.js"
 import { CacheClosedError } from "./errors.js"
 import { LookupResult } from "./expiry.js"
@@ -208,6 +208,14 @@ class FlightBatch {
     if (this.sent && --this.live === 0) this.fiber?.unsafeInterruptAsFork(FiberId.none)
   }
 }
+
+/** One batch that lives as long as the module, so that the hidden class of a batch does (see `flightShape`). */
+export const flightBatchShape: unknown = new FlightBatch(
+  undefined as unknown as BatchOwner,
+  undefined as unknown as AnyFiber,
+  undefined as unknown as ChildRefs,
+  RuntimeFlags.none
+)
 
 /**
  * `makeBatcher`'s semantics without a fiber per key, for the keys of an in-memory namespace: a
