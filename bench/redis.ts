@@ -5,7 +5,9 @@
  *   time to live: target <= 1.1x;
  * - an L2 hit (the first tier misses: it holds one entry and the loop cycles through 1,000 keys,
  *   so every call reads Redis and decodes the entry) against a raw node-redis GET of the same
- *   keys, the same payloads: target <= 1.5x.
+ *   keys, the same payloads: target <= 1.5x;
+ * - writes: the store's `set` without and with a fence (the script that keeps a later write or
+ *   invalidation from being overwritten), and a fenced `delete`, against raw SET and DEL.
  *
  * Skipped with a notice when Redis does not answer.
  */
@@ -152,6 +154,64 @@ export const run = async (): Promise<void> => {
         [l2Cases[1]!.name, num(l2[1]! / 1_000, 2), ratio(storeRatio), "", ""],
         [l2Cases[2]!.name, num(l2[2]! / 1_000, 2), ratio(l2Ratio), `<= ${L2_TARGET}x`, met(l2Ratio <= L2_TARGET)]
       ]
+    )
+
+    // 3. Writes: what a fence costs (a script that reads the key's version and writes two keys).
+    const entry = (await client.get(rawKeys[0]!))!
+    const fence = (): CacheStore.Fence => ({ version: Date.now(), window: 60_000 })
+    const onStore = (f: (redis: CacheStore.Service, k: number) => Effect.Effect<unknown, unknown>) => (n: number) =>
+      storeRuntime.runPromise(Effect.flatMap(CacheStore.CacheStore, (redis) =>
+        Effect.gen(function*() {
+          for (let i = 0, k = 0; i < n; i++) {
+            yield* f(redis, k)
+            if (++k === KEYS) k = 0
+          }
+        })))
+    const writeKey = (k: number) => `${prefix}:bench-w:${k}`
+    const writeCases: Array<Case> = [
+      {
+        name: "raw node-redis: await client.set(key, entry, PX)",
+        run: async (n) => {
+          for (let i = 0, k = 0; i < n; i++) {
+            await client.set(writeKey(k), entry, { expiration: { type: "PX", value: 3_600_000 } })
+            if (++k === KEYS) k = 0
+          }
+        }
+      },
+      {
+        name: "RedisStore.set, no fence",
+        run: onStore((redis, k) => redis.set("bench-w", String(k), entry, 3_600_000))
+      },
+      {
+        name: "RedisStore.set, fenced (what the cache writes)",
+        run: onStore((redis, k) => redis.set("bench-w", String(k), entry, 3_600_000, fence()))
+      },
+      {
+        name: "raw node-redis: await client.del(key)",
+        run: async (n) => {
+          for (let i = 0, k = 0; i < n; i++) {
+            await client.del(writeKey(k))
+            if (++k === KEYS) k = 0
+          }
+        }
+      },
+      {
+        name: "RedisStore.delete, fenced (an invalidation)",
+        run: onStore((redis, k) => redis.delete("bench-w", String(k), fence()))
+      }
+    ]
+    const writes = await measure(writeCases, L2_ITERATIONS)
+    table(
+      `redis 3. writes: ${KEYS} keys, entries of ${payload} bytes, one fiber, ${
+        num(L2_ITERATIONS, 0)
+      } calls, best of 5`,
+      ["case", "µs/op", "vs raw SET", "vs raw DEL"],
+      writeCases.map((c, i) => [
+        c.name,
+        num(writes[i]! / 1_000, 2),
+        i < 3 ? ratio(writes[i]! / writes[0]!) : "",
+        i >= 3 ? ratio(writes[i]! / writes[3]!) : ""
+      ])
     )
   } finally {
     await Promise.all([memory.dispose(), twoTier.dispose(), l2Only.dispose(), storeRuntime.dispose()])
