@@ -11,6 +11,7 @@ import type { MapKey } from "../src/internal/cacheKey.js"
 import { FrequencySketch } from "../src/internal/eviction/frequencySketch.js"
 import { hashKey } from "../src/internal/eviction/hash.js"
 import { LruPolicy } from "../src/internal/eviction/lru.js"
+import { WindowClimber } from "../src/internal/eviction/windowClimber.js"
 import { WindowTinyLfuPolicy } from "../src/internal/eviction/windowTinyLfu.js"
 
 type Command =
@@ -212,6 +213,34 @@ describe("WindowTinyLfuPolicy", () => {
     expect(() => new WindowTinyLfuPolicy(0)).toThrow("capacity must be a positive integer, got 0")
     expect(() => new WindowTinyLfuPolicy(Infinity)).toThrow("got Infinity")
     expect(() => new WindowTinyLfuPolicy(1.5)).toThrow("got 1.5")
+  })
+})
+
+describe("WindowClimber", () => {
+  // Samples as the policy gives them: hits in the window, hits in the main space, misses, the
+  // window's size during the sample.
+  it("grows the window to a quarter of the capacity when a large sample's hit ratio falls by 5 points", () => {
+    const climber = new WindowClimber(100_000)
+    expect(climber.samplePeriod).toBe(400_000)
+    // 77.5 % with a thin window: the density law keeps it small.
+    const first = climber.target(10_000, 300_000, 90_000, 2_000)
+    expect(first).toBeLessThan(25_000)
+    // 51.25 %: a new phase; the new keys get a window to earn their frequency in.
+    expect(climber.target(5_000, 200_000, 195_000, first)).toBeGreaterThanOrEqual(25_000)
+    // A window already larger is kept.
+    const large = new WindowClimber(100_000)
+    large.target(100_000, 210_000, 90_000, 60_000)
+    expect(large.target(50_000, 155_000, 195_000, 60_000)).toBeGreaterThanOrEqual(60_000)
+  })
+
+  it("does not jump on a rise, or on a drop in a sample of fewer than 65,536 requests", () => {
+    const rising = new WindowClimber(100_000)
+    rising.target(5_000, 200_000, 195_000, 2_000)
+    expect(rising.target(10_000, 300_000, 90_000, 2_000)).toBeLessThan(25_000)
+    // Capacity 1,000: samples of 4,000 requests, where drops include loops' phases.
+    const small = new WindowClimber(1_000)
+    small.target(100, 3_000, 900, 20)
+    expect(small.target(50, 2_000, 1_950, 20)).toBeLessThan(250)
   })
 })
 
