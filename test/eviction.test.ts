@@ -167,6 +167,25 @@ describe("WindowTinyLfuPolicy", () => {
     { fastCheck: { numRuns: 30 } }
   )
 
+  it("stays consistent when a new phase grows the window at once (a large cache)", () => {
+    const capacity = 20_000
+    const policy = new WindowTinyLfuPolicy(capacity)
+    const simulator = new PolicySimulator(capacity, policy)
+    let state = 1
+    const next = () => (state = (Math.imul(state, 1103515245) + 12345) | 0) >>> 8
+    let largest = 0
+    // Skewed keys from one set, then from another: the second phase starts with a main space
+    // full of the first one's frequent keys, and the hit ratio falls.
+    for (let i = 0; i < 600_000; i++) {
+      const base = i < 300_000 ? 0 : 1_000_000
+      simulator.access(base + Math.floor(Math.sqrt(next() % 1_000_000) * 30))
+      if (i % 50_000 === 0) checkInvariants(simulator, policy, capacity)
+      if (i % 2_000 === 0) largest = Math.max(largest, policy.inspect().windowMax)
+    }
+    checkInvariants(simulator, policy, capacity)
+    expect(largest).toBeGreaterThanOrEqual(capacity / 4)
+  })
+
   it("works at capacities 1, 2 and 3", () => {
     for (const capacity of [1, 2, 3]) {
       const policy = new WindowTinyLfuPolicy(capacity)
