@@ -51,6 +51,8 @@ export class Flight {
   joiners: Array<((exit: AnyExit) => void) | undefined> | undefined = undefined
   /** Callers still waiting for a load; the last one to leave interrupts it. */
   waiters = 0
+  /** A load's slot (while not `detached`, its value is this flight); -1 for a refresh. */
+  slot = -1
   /** No longer the entry of its key (invalidated, evicted, replaced): its result is not stored. */
   detached = false
   /** The draw in [0, 1) that spreads this entry's expiry over the jitter. */

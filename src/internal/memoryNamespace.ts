@@ -225,7 +225,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     const flight = new Flight(this, key, false)
     flight.epoch = this.runtime.tags.epoch
     flight.tagged = isTagged(lookup)
-    this.values[this.slotFor(found, key)] = flight
+    this.values[flight.slot = this.slotFor(found, key)] = flight
     // A key of a batch function: its flight waits in the batch, with no fiber of its own.
     const batching = (lookup as { readonly [flightBatching]?: FlightBatching })[flightBatching]
     if (batching !== undefined && caller !== undefined && this.policy.jitter === 0) {
@@ -258,7 +258,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     flight.caller = caller
     flight.refs = childRefs(caller)
     flight.flags = flags
-    this.values[this.slotFor(found, key)] = flight
+    this.values[flight.slot = this.slotFor(found, key)] = flight
     return flight
   }
 
@@ -270,7 +270,7 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
   pending(found: Found, key: MapKey): Flight {
     const flight = new Flight(this, key, false)
     flight.epoch = this.runtime.tags.epoch
-    this.values[this.slotFor(found, key)] = flight
+    this.values[flight.slot = this.slotFor(found, key)] = flight
     return flight
   }
 
@@ -539,7 +539,8 @@ export class MemoryNamespace implements InternalNamespace, FlightOwner {
     if (this.countsLoads) this.counters.loaded(exit)
     if (flight.detached) return
     flight.detached = true
-    const slot = this.map.get(flight.key)!
+    // Not detached: the flight is still the value of its slot.
+    const slot = flight.slot
     const result = flight.result
     const tags = result?.tags
     // A tag of this result was invalidated while it loaded: the invalidation wins.
