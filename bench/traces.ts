@@ -1,6 +1,7 @@
 /**
- * The third-party cache traces (`../shared/traces`, see its README): where they are, and their
- * accesses as block numbers. Shared by the hit-ratio benchmark and the trace tests.
+ * The third-party cache traces (of the ARC and LIRS papers): where they are, and their accesses
+ * as block numbers. Shared by the hit-ratio benchmark and the trace tests, which skip with
+ * `missingNotice` when a trace is not there (a clone of the repository alone has none).
  *
  * The traces are never copied into the repository. They are found in the folder named by
  * `REQUEST_CACHE_TRACES`, else in `../shared/traces` beside the repository.
@@ -52,8 +53,8 @@ export const tracePath = (trace: Trace): string | undefined => {
 /** What to say when a trace is missing: where it was looked for and where it comes from. */
 export const missingNotice = (trace: Trace): string =>
   `the ${trace.name} trace (${trace.source}) is not at ${path.join(tracesDirectory(), trace.file)}; ` +
-  `it is read in place from ../shared/traces beside the repository, or from the folder named by ` +
-  `REQUEST_CACHE_TRACES (see the README there), and never copied into the repository`
+  `these third-party traces are not part of the repository: they are read in place from the folder named ` +
+  `by REQUEST_CACHE_TRACES, else from ../shared/traces beside the repository, where a clone alone has none`
 
 const decoded = new Map<string, Int32Array>()
 

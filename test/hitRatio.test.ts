@@ -1,6 +1,6 @@
 /**
- * Hit ratios on the third-party traces (../shared/traces, or the folder named by
- * REQUEST_CACHE_TRACES), replayed through the eviction policies driven as the storage drives them
+ * Hit ratios on the third-party traces (found where bench/traces.ts looks for them, which a clone
+ * of the repository alone does not have), replayed through the eviction policies driven as the storage drives them
  * (bench/policySimulator.ts): LRU must reproduce the ARC paper's OLTP counts exactly, and
  * W-TinyLFU must meet issue 9's targets (bench/hitRatioTargets.ts). Without the traces the suite
  * is skipped with a notice, except under CI=true, where it fails.
@@ -23,7 +23,7 @@ const replay = (accesses: Int32Array, capacity: number, policy: EvictionPolicy):
   return simulator
 }
 
-describeTraces("LruPolicy on the OLTP trace (ARC paper)", [OLTP.file], () => {
+describeTraces("LruPolicy on the OLTP trace (ARC paper)", [OLTP], () => {
   it("capacity 1,000: 300,122 hits; 2,000: 388,235 hits", () => {
     const accesses = loadTrace(OLTP)
     expect(accesses.length).toBe(OLTP.accesses)
@@ -32,7 +32,7 @@ describeTraces("LruPolicy on the OLTP trace (ARC paper)", [OLTP.file], () => {
   })
 })
 
-describeTraces("WindowTinyLfuPolicy: issue 9's hit-ratio targets", [OLTP.file, GLIMPSE.file], () => {
+describeTraces("WindowTinyLfuPolicy: issue 9's hit-ratio targets", [OLTP, GLIMPSE], () => {
   for (const { rows, trace } of targets) {
     it(`${trace.name}: the mean within ${MEAN_SLACK} of max(LRU, Caffeine), no size more than ${SIZE_SLACK} below`, () => {
       const accesses = loadTrace(trace)

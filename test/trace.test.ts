@@ -40,7 +40,7 @@ const replay = (trace: Trace, capacity: number, eviction: "lru" | "w-tinylfu") =
     return stats
   }).pipe(Effect.provide(RequestCache.layer({ capacity, eviction })))
 
-describeTraces("6. LRU: the OLTP trace (ARC paper)", [OLTP.file], () => {
+describeTraces("6. LRU: the OLTP trace (ARC paper)", [OLTP], () => {
   it.effect("capacity 1,000: 300,122 hits", () =>
     Effect.gen(function*() {
       expect((yield* replay(OLTP, 1_000, "lru")).hits).toBe(300_122)
@@ -54,7 +54,7 @@ describeTraces("6. LRU: the OLTP trace (ARC paper)", [OLTP.file], () => {
 
 describeTraces(
   "6. W-TinyLFU through RequestCache.cached: issue 9's hit-ratio targets",
-  [OLTP.file, GLIMPSE.file],
+  [OLTP, GLIMPSE],
   () => {
     for (const { rows, trace } of targets) {
       it.effect(

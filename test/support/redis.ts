@@ -2,10 +2,10 @@
  * What the Redis tests share: whether Redis answers on this machine, a describe that runs only
  * then (and always under CI=true), a fresh prefix per test and the deletion of its keys.
  */
-import { describe, it } from "@effect/vitest"
 import * as crypto from "node:crypto"
 import * as net from "node:net"
 import { createClient } from "redis"
+import { describeNeeding } from "./needs.js"
 
 export const REDIS = { host: "127.0.0.1", port: 6379 } as const
 export const REDIS_URL = `redis://${REDIS.host}:${REDIS.port}`
@@ -26,28 +26,10 @@ const ping = (timeout: number): Promise<boolean> =>
   })
 
 export const redisAnswers: boolean = await ping(500)
-const required = process.env.CI === "true"
 
-/**
- * `describe` when Redis answers. Otherwise the suite is skipped with a notice, except under
- * `CI=true`, where these tests must run: there it fails, saying why.
- */
-export const describeRedis = (name: string, body: () => void): void => {
-  if (redisAnswers) {
-    describe(name, body)
-  } else if (required) {
-    describe(name, () => {
-      it(`needs Redis on ${REDIS_URL}`, () => {
-        throw new Error(`Redis does not answer on ${REDIS_URL}, and CI=true requires the Redis tests to run`)
-      })
-    })
-  } else {
-    console.warn(
-      `[skip] ${name}: Redis does not answer on ${REDIS_URL}; these tests run when it does (and always with CI=true)`
-    )
-    describe.skip(name, body)
-  }
-}
+/** `describe` when Redis answers (see `describeNeeding`: under `CI=true` these tests must run). */
+export const describeRedis = (name: string, body: () => void): void =>
+  describeNeeding(name, redisAnswers ? undefined : `Redis does not answer on ${REDIS_URL}`, body)
 
 /** A prefix of its own for one test: no two tests (or runs) share keys or channels. */
 export const freshPrefix = (label: string): string => `erc-test-${label}-${crypto.randomBytes(6).toString("hex")}`

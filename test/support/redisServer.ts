@@ -4,12 +4,12 @@
  * and started again with its data (append-only file, synced on every write), or a cluster of
  * masters (`--cluster-enabled yes`, then `redis-cli --cluster create`).
  */
-import { describe, it } from "@effect/vitest"
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
+import { describeNeeding } from "./needs.js"
 
 export const redisServerInstalled: boolean = (() => {
   try {
@@ -20,24 +20,9 @@ export const redisServerInstalled: boolean = (() => {
   }
 })()
 
-/**
- * `describe` when `redis-server` is installed. Otherwise the suite is skipped with a notice,
- * except under `CI=true`, where these tests must run: there it fails, saying why.
- */
-export const describeRedisServer = (name: string, body: () => void): void => {
-  if (redisServerInstalled) {
-    describe(name, body)
-  } else if (process.env.CI === "true") {
-    describe(name, () => {
-      it("needs redis-server", () => {
-        throw new Error("redis-server and redis-cli are not installed, and CI=true requires these tests to run")
-      })
-    })
-  } else {
-    console.warn(`[skip] ${name}: redis-server is not installed; these tests run where it is (and always with CI=true)`)
-    describe.skip(name, body)
-  }
-}
+/** `describe` when `redis-server` is installed (see `describeNeeding`: under `CI=true` these tests must run). */
+export const describeRedisServer = (name: string, body: () => void): void =>
+  describeNeeding(name, redisServerInstalled ? undefined : "redis-server and redis-cli are not installed", body)
 
 const portFree = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
