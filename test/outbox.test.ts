@@ -7,6 +7,7 @@ import { Context, Effect, Either, Layer, Metric, Option, TestClock } from "effec
 import * as fc from "effect/FastCheck"
 import { CacheStore, RequestCache } from "../src/index.js"
 import { withOutbox } from "../src/internal/outbox.js"
+import { TAG_NAMESPACE } from "../src/internal/tags.js"
 import { usersFunction } from "./support/users.js"
 
 type Mode = "up" | "down" | "writes down" | "answers lost"
@@ -283,6 +284,25 @@ describe("Outbox: bounded, nothing forgotten", () => {
       state.calls.length = 0
       yield* outbox.flush
       expect(state.calls).toEqual(["clear b", "publish clear b", "clear c", "publish clear c"])
+    }))
+
+  it.scoped("past its capacity, tag invalidations are never widened into a clear of every tag's time", () =>
+    Effect.gen(function*() {
+      const shared = yield* CacheStore.makeMemory
+      const { service, state } = switchable(shared)
+      const outbox = yield* withOutbox(service, { origin: "me", capacity: 2 })
+      yield* shared.raise!(TAG_NAMESPACE, "t0", 5)
+      state.mode = "down"
+      // A tag's event and two tags' times that do not reach the store: three, over a capacity of 2.
+      yield* Effect.either(
+        outbox.service.coordination!.publish({ kind: "delete", namespace: TAG_NAMESPACE, key: "t1", origin: "me" })
+      )
+      yield* Effect.either(outbox.service.raise!(TAG_NAMESPACE, "t2", 10))
+      yield* Effect.either(outbox.service.raise!(TAG_NAMESPACE, "t3", 20))
+      state.mode = "up"
+      yield* outbox.flush
+      // The times the store held, and the ones kept, are all there.
+      for (const tag of ["t0", "t2", "t3"]) expect(Option.isSome(yield* shared.get(TAG_NAMESPACE, tag))).toBe(true)
     }))
 
   it.effect("closing with invalidations the store never took: logged and counted as dropped", () =>

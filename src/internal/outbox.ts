@@ -2,6 +2,7 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import type * as Scope from "effect/Scope"
 import { CacheStoreError, type Coordination, type Fence, type Service, type StoreEvent } from "../CacheStore.js"
+import { TAG_NAMESPACE } from "./tags.js"
 
 /*
  * The outbox: invalidations that did not reach the store, kept until it answers, so that none is
@@ -207,7 +208,7 @@ class Outbox {
   ): Effect.Effect<void> {
     return Effect.suspend(() => {
       const wasEmpty = this.pending.size === 0
-      if (time !== undefined) this.noteTime(namespace, key!, time)
+      if (time !== undefined) this.put(keyId(namespace, key!), namespace, key, true, "delete", undefined, time)
       else this.note(namespace, key, store, kind, fence)
       const bounded = this.pending.size > this.capacity ? this.bound() : Effect.void
       if (!wasEmpty) return bounded
@@ -242,33 +243,25 @@ class Outbox {
     this.put(keyId(namespace, key), namespace, key, store, kind, fence)
   }
 
-  /** A tag's invalidation time, kept at its latest (never widened: a clear would forget it). */
-  private noteTime(namespace: string, key: string, time: number): void {
-    const id = keyId(namespace, key)
-    const existing = this.pending.get(id)
-    if (existing !== undefined) {
-      existing.version++
-      existing.store = true
-      existing.time = Math.max(existing.time ?? time, time)
-      this.pending.delete(id)
-      this.pending.set(id, existing)
-      return
-    }
-    this.pending.set(id, new Pending(namespace, key, true, "delete", time))
-  }
-
+  /**
+   * Records an entry, or makes the existing one of `id` the latest (a tag's invalidation `time`
+   * kept at its latest). Keys are counted per namespace for `bound`, except the tags' times and
+   * events: a clear of those would forget every tag's invalidation.
+   */
   private put(
     id: string,
     namespace: string,
     key: string | undefined,
     store: boolean,
     kind: Pending["kind"],
-    fence?: Fence
+    fence?: Fence,
+    time?: number
   ): void {
     const existing = this.pending.get(id)
     if (existing !== undefined) {
       existing.version++
       existing.fence = laterFence(existing.fence, fence)
+      if (time !== undefined) existing.time = Math.max(existing.time ?? time, time)
       if (store) existing.store = true
       else if (!existing.store) existing.kind = kind
       // The latest record is the latest in the order.
@@ -276,12 +269,14 @@ class Outbox {
       this.pending.set(id, existing)
       return
     }
-    this.pending.set(id, new Pending(namespace, key, store, kind, undefined, fence))
-    if (key !== undefined) this.keysOf.set(namespace, (this.keysOf.get(namespace) ?? 0) + 1)
+    this.pending.set(id, new Pending(namespace, key, store, kind, time, fence))
+    if (key !== undefined && namespace !== TAG_NAMESPACE) {
+      this.keysOf.set(namespace, (this.keysOf.get(namespace) ?? 0) + 1)
+    }
   }
 
   private remove(id: string, item: Pending): void {
-    if (!this.pending.delete(id) || item.key === undefined) return
+    if (!this.pending.delete(id) || item.key === undefined || item.namespace === TAG_NAMESPACE) return
     const left = (this.keysOf.get(item.namespace) ?? 1) - 1
     if (left === 0) this.keysOf.delete(item.namespace)
     else this.keysOf.set(item.namespace, left)
