@@ -353,7 +353,7 @@ describe("7. Invalidation by tag: never lost when the store is down", () => {
       const flaky: CacheStore.Service = {
         ...memory,
         get: (namespace, key) => fault(memory.get(namespace, key), "get"),
-        set: (namespace, key, entry, ttl) => fault(memory.set(namespace, key, entry, ttl), "set"),
+        set: (namespace, key, entry, ttl, fence) => fault(memory.set(namespace, key, entry, ttl, fence), "set"),
         raise: (namespace, key, time) => fault(memory.raise!(namespace, key, time), "raise"),
         coordination: { ...coordination, publish: (event) => fault(coordination.publish(event), "publish") }
       }
