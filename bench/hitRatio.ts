@@ -114,8 +114,8 @@ const styles: Record<string, Style> = {
   SIEVE: { color: "#9467bd" }
 }
 
-/** The ARC paper's sizes for P6 and P12 (512-byte blocks), 4 of them to keep the run short. */
-const BIG_SIZES = [8_192, 32_768, 131_072, 524_288]
+/** The ARC paper's sizes for P6 and P12 (512-byte blocks), 5 of them to keep the run short. */
+const BIG_SIZES = [8_192, 32_768, 131_072, 262_144, 524_288]
 
 interface Result {
   readonly title: string
@@ -158,9 +158,11 @@ export const run = async (): Promise<void> => {
   const judged: Array<string> = []
   const issueRows: Array<Array<string>> = []
 
+  let skipped = 0
   for (const { sizes, trace } of traces) {
     if (tracePath(trace) === undefined) {
       console.log(`\n[skip] ${missingNotice(trace)}`)
+      skipped++
       continue
     }
     const result = measureAll(trace.name, loadTrace(trace), sizes)
@@ -227,8 +229,8 @@ export const run = async (): Promise<void> => {
     for (const row of issueRows) console.log(`| ${row.join(" | ")} |`)
   }
 
-  // The chart is rewritten only from a full run, so that a partial run does not lose panels.
-  if (only === undefined && process.env.HIT_RATIO_WORKLOADS !== "0" && panels.length > 0) {
+  // The chart is rewritten only from a full run (every trace there), so that a partial run does not lose panels.
+  if (only === undefined && skipped === 0 && process.env.HIT_RATIO_WORKLOADS !== "0" && panels.length > 0) {
     const file = fileURLToPath(new URL("../docs/hit-ratio.svg", import.meta.url))
     mkdirSync(fileURLToPath(new URL("../docs/", import.meta.url)), { recursive: true })
     writeFileSync(file, hitRatioChart("Hit ratio by cache size (npm run bench -- hit-ratio)", panels, styles))
