@@ -100,7 +100,7 @@ const primitiveBytes = (value: unknown): number => {
 }
 
 /** The smallest power of two at least `n` (n >= 1). */
-const powerOfTwoAtLeast = (n: number): number => n <= 1 ? 1 : 2 ** (32 - Math.clz32(n - 1))
+export const powerOfTwoAtLeast = (n: number): number => n <= 1 ? 1 : 2 ** (32 - Math.clz32(n - 1))
 
 /** A Map's or Set's OrderedHashTable: capacity a power of two (at least 4), half as many buckets. */
 const hashTableBytes = (size: number, slotsPerEntry: number): number => {

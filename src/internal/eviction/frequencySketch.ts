@@ -3,6 +3,7 @@
  *
  * @internal
  */
+import { powerOfTwoAtLeast } from "../weigher.js"
 
 /** Each nibble's low bit: counts the odd counters that a halving rounds down. */
 const ONE_MASK = 0x11111111
@@ -12,9 +13,6 @@ const RESET_MASK = 0x77777777
 const MIN_KEYS = 256
 /** A block of 16 words is 64 bytes, one cache line: all 4 counters of a key lie in one. */
 const BLOCK_SHIFT = 4
-
-/** The least power of two at or above `n` (up to 2^30). */
-const ceilingPowerOfTwo = (n: number): number => n <= 1 ? 1 : 2 ** (32 - Math.clz32(n - 1))
 
 /** Bits set in a 32-bit word. */
 const bitCount = (word: number): number => {
@@ -71,7 +69,7 @@ export class FrequencySketch {
 
   /** A sketch for `capacity` keys (at least 256). */
   constructor(capacity: number) {
-    const keys = ceilingPowerOfTwo(Math.max(capacity, MIN_KEYS))
+    const keys = powerOfTwoAtLeast(Math.max(capacity, MIN_KEYS))
     this.table = new Int32Array(2 * keys)
     this.blockMask = (this.table.length >>> BLOCK_SHIFT) - 1
     this.sampleSize = 10 * Math.max(capacity, MIN_KEYS)
@@ -96,7 +94,7 @@ export class FrequencySketch {
   ensureCapacity(capacity: number): void {
     const max = Math.max(capacity, MIN_KEYS)
     this.sampleSize = Math.max(this.sampleSize, 10 * max)
-    const keys = ceilingPowerOfTwo(max)
+    const keys = powerOfTwoAtLeast(max)
     if (2 * keys <= this.table.length) return
     const old = this.table
     const table = new Int32Array(2 * keys)
