@@ -36,7 +36,7 @@ import {
 import { withOutbox } from "./outbox.js"
 import * as stats from "./stats.js"
 import { invalidateTagsInStore, StoreNamespace } from "./storeNamespace.js"
-import { carriesTags, makeTagEpochs, recordInvalidation, TAG_NAMESPACE, tagsOf } from "./tags.js"
+import { carriesTags, makeTagEpochs, recordInvalidation, TAG_NAMESPACE, type TagEpochs, tagsOf } from "./tags.js"
 
 /** The service's key in a `Context` (the tag class in `RequestCache.ts` uses the same). */
 export const TypeId = "effect-request-cache/RequestCache"
@@ -95,6 +95,12 @@ class Namespaces {
     /** Whether the schema matters (only a store encodes entries). */
     private readonly stores: boolean
   ) {}
+
+  /** A tag invalidation in this process: it wins over the loads in flight, and every entry carrying one goes. */
+  invalidateTags(epochs: TagEpochs, tags: ReadonlyArray<string>): void {
+    recordInvalidation(epochs, tags)
+    for (const namespace of this.all.values()) namespace.unsafeInvalidateTags(tags)
+  }
 
   get(name: string, overrides?: CachePolicy.Options<never>, schema?: RequestCache.NamespaceSchema): Kept {
     const existing = this.all.get(name)
@@ -177,12 +183,7 @@ export const make = (
       invalidateAll: Effect.sync(() => {
         for (const ns of namespaces.all.values()) (ns as MemoryNamespace).unsafeInvalidateAll()
       }),
-      invalidateTags: (tags) =>
-        Effect.sync(() => {
-          const all = Array.from(tags)
-          recordInvalidation(runtime.tags, all)
-          for (const ns of namespaces.all.values()) (ns as MemoryNamespace).unsafeInvalidateTags(all)
-        }),
+      invalidateTags: (tags) => Effect.sync(() => namespaces.invalidateTags(runtime.tags, Array.from(tags))),
       stats: namespaces.stats,
       statsFor: (name) => namespaces.statsFor(name)
     } satisfies RequestCache.Service
@@ -271,8 +272,7 @@ export const makeStore = (
         if (event.namespace === TAG_NAMESPACE) {
           // Another process invalidated a tag: it wins over this process's loads in flight, too.
           if (event.kind === "delete" && event.key !== undefined && event.origin !== id) {
-            recordInvalidation(runtime.tags, [event.key])
-            for (const namespace of namespaces.all.values()) namespace.unsafeInvalidateTags([event.key])
+            namespaces.invalidateTags(runtime.tags, [event.key])
           }
           return
         }
@@ -301,8 +301,7 @@ export const makeStore = (
       invalidateTags: (tags) =>
         Effect.suspend(() => {
           const all = Array.from(tags)
-          recordInvalidation(runtime.tags, all)
-          for (const ns of namespaces.all.values()) ns.unsafeInvalidateTags(all)
+          namespaces.invalidateTags(runtime.tags, all)
           const now = runtime.clock.unsafeCurrentTimeMillis()
           return Effect.flatMap(invalidateTagsInStore(store, store.coordination, id, now, all), (done) =>
             done
