@@ -37,6 +37,7 @@ const makeCache = (
 ) => {
   checkKey(options)
   const core = new PromiseCore(name, policyOf(options, known, 128))
+  if (options?.tags !== undefined) core.trackTags()
   const { namespace, policy, runtime, settled } = core
   const counters = namespace.counters
   const lookup = promiseLookup(fn, options?.tags as never)

@@ -129,7 +129,16 @@ export const errorOf = (cause: Cause.Cause<unknown>, runtime: CacheRuntime, name
 let services: { readonly clock: Clock.Clock; readonly random: Random.Random } | undefined
 const defaultServices = () => services ??= Effect.runSync(Effect.all({ clock: Effect.clock, random: Effect.random }))
 
-/** The Promise API's caches that are open, for `invalidateTags` (weakly: a dropped cache goes). */
+/**
+ * The Promise API's tag invalidations: one record for every cache (`invalidateTags` reaches them
+ * all), which each cache's loads in flight are compared with.
+ */
+const tagEpochs = makeTagEpochs()
+
+/**
+ * The open caches that can hold tagged entries (made with a `tags` option), for `invalidateTags`;
+ * weakly: a dropped cache goes. Other caches never hold one, and pay nothing for it.
+ */
 const live = new Set<WeakRef<PromiseCore>>()
 const forgotten = new FinalizationRegistry<WeakRef<PromiseCore>>((ref) => live.delete(ref))
 
@@ -139,13 +148,9 @@ const forgotten = new FinalizationRegistry<WeakRef<PromiseCore>>((ref) => live.d
  */
 export const invalidateTags = (tags: Iterable<string>): number => {
   const all = Array.from(tags)
+  recordInvalidation(tagEpochs, all)
   let removed = 0
-  for (const ref of live) {
-    const core = ref.deref()
-    if (core === undefined) continue
-    recordInvalidation(core.runtime.tags, all)
-    removed += core.namespace.unsafeInvalidateTags(all)
-  }
+  for (const ref of live) removed += ref.deref()?.namespace.unsafeInvalidateTags(all) ?? 0
   return removed
 }
 
@@ -156,8 +161,8 @@ export const invalidateTags = (tags: Iterable<string>): number => {
  * turn entries and flights into promises.
  */
 export class PromiseCore {
-  /** How `invalidateTags` finds this cache without keeping it alive. */
-  readonly ref: WeakRef<PromiseCore> = new WeakRef(this)
+  /** How `invalidateTags` finds this cache without keeping it alive (see `trackTags`). */
+  private ref: WeakRef<PromiseCore> | undefined = undefined
   readonly namespace: MemoryNamespace
   readonly runtime: CacheRuntime
   /** Made with the first fiber (a load or a refresh): a cache whose loads are batches may need none. */
@@ -178,11 +183,17 @@ export class PromiseCore {
         )
       },
       closed: false,
-      tags: makeTagEpochs()
+      tags: tagEpochs
     }
     this.namespace = new MemoryNamespace(name, policy, this.runtime)
-    live.add(this.ref)
-    forgotten.register(this, this.ref)
+  }
+
+  /** This cache can hold tagged entries: `invalidateTags` must find it. */
+  trackTags(): void {
+    if (this.ref !== undefined) return
+    const ref = this.ref = new WeakRef(this)
+    live.add(ref)
+    forgotten.register(this, ref)
   }
 
   private rejected(exit: Exit.Exit<unknown, unknown>): Promise<never> {
@@ -232,7 +243,7 @@ export class PromiseCore {
   close(): Promise<void> {
     if (!this.runtime.closed) {
       this.runtime.closed = true
-      live.delete(this.ref)
+      if (this.ref !== undefined) live.delete(this.ref)
       this.namespace.close()
       for (const f of this.onClose) f()
     }
