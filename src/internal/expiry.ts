@@ -21,8 +21,8 @@ export class LookupResult {
   ) {}
 
   /** Fresh for `millis` from completion (`Infinity`: never expires). */
-  static after(exit: AnyExit, millis: number, tags?: ReadonlyArray<string>): LookupResult {
-    return new LookupResult(exit, millis, false, tags)
+  static after(exit: AnyExit, millis: number): LookupResult {
+    return new LookupResult(exit, millis, false, undefined)
   }
 
   /** Fresh until the clock reads `time`. */

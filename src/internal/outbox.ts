@@ -36,7 +36,7 @@ export interface OutboxOptions {
   readonly retryInterval?: number | undefined
 }
 
-export const outboxDefaults = { capacity: 10_000, retryInterval: 1_000 } as const
+const outboxDefaults = { capacity: 10_000, retryInterval: 1_000 } as const
 
 /** One pending invalidation, of a key or (no key) of a whole namespace. */
 class Pending {

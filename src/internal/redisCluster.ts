@@ -45,7 +45,7 @@ const escapeKey = (text: string) => text.replace(/[%}]/g, (c) => c === "%" ? "%2
  * the same hash tag, so an entry, its lock and its version are in one slot (the prefix holds no
  * brace: checked with the options).
  */
-export const clusterLayout = (prefix: string): KeyLayout => {
+const clusterLayout = (prefix: string): KeyLayout => {
   const tag = (namespace: string, key: string) => `{${escapeNamespace(namespace)}:${escapeKey(key)}}`
   return {
     entry: (namespace, key) => `${prefix}:${tag(namespace, key)}`,

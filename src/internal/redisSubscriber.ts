@@ -9,9 +9,9 @@ import type { Address } from "./redisOptions.js"
  * The event a subscription gives its listeners when it is made again after it was lost: the
  * events published meanwhile were missed, so every process drops its first tier.
  */
-export const RESET: StoreEvent = { kind: "reset", namespace: "", origin: "" }
+const RESET: StoreEvent = { kind: "reset", namespace: "", origin: "" }
 
-export const isStoreEvent = (value: unknown): value is StoreEvent => {
+const isStoreEvent = (value: unknown): value is StoreEvent => {
   if (typeof value !== "object" || value === null) return false
   const event = value as Record<string, unknown>
   // A reset is made by each process for itself, never published.

@@ -1,5 +1,5 @@
 /** A Redis command that got no answer in time. */
-export class CommandTimeout extends Error {}
+class CommandTimeout extends Error {}
 
 /**
  * `promise`, or a `CommandTimeout` once Redis has had `millis` to answer. A timeout measures

@@ -15,10 +15,10 @@ export type LookupKind = "load" | "refresh"
 /** How a lookup ended, as the `request_cache.outcome` attribute says it. */
 export type Outcome = "success" | "failure" | "defect" | "interrupted"
 
-export const SPAN_LOAD = "RequestCache.load"
-export const SPAN_REFRESH = "RequestCache.refresh"
-export const ATTRIBUTE_NAMESPACE = "request_cache.namespace"
-export const ATTRIBUTE_OUTCOME = "request_cache.outcome"
+const SPAN_LOAD = "RequestCache.load"
+const SPAN_REFRESH = "RequestCache.refresh"
+const ATTRIBUTE_NAMESPACE = "request_cache.namespace"
+const ATTRIBUTE_OUTCOME = "request_cache.outcome"
 
 type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
 /** `FiberRuntime` keeps the tracer of its default services in a field, refreshed whenever they change. */
@@ -81,7 +81,7 @@ const end = (span: Tracer.Span, exit: Exit.Exit<unknown, unknown>): Effect.Effec
   })
 
 /** A defect wins over a typed failure, which wins over an interruption (a cause may hold several). */
-export const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Outcome =>
+const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Outcome =>
   exit._tag === "Success"
     ? "success"
     : Cause.isDie(exit.cause)

@@ -23,7 +23,7 @@ export class LruPolicy implements EvictionPolicy {
   /** The most recent slot, or NIL. */
   private tail = NIL
 
-  constructor(length = 16) {
+  constructor(length: number) {
     this.links = new Int32Array(2 * length)
   }
 
