@@ -63,29 +63,35 @@ class Batch {
  * has that caller's context (its `Clock`: `TestClock` drives a window) and ends with the batch.
  * `onBatch` is told the size of each batch sent.
  */
+/**
+ * What fails every key of a batch: the batch lookup's own failure, or results that are not one per
+ * key (a defect naming the namespace and both lengths); `undefined` when each key has its result.
+ */
+const batchFailure = (
+  name: string,
+  exit: Exit.Exit<ReadonlyArray<AnyExit>, unknown>,
+  keys: number
+): AnyExit | undefined => {
+  if (exit._tag === "Failure") return exit
+  if (exit.value.length === keys) return undefined
+  return Exit.die(
+    new Error(
+      `RequestCache: the batch lookup of namespace "${name}" returned ${exit.value.length} results for ` +
+        `${keys} keys; it must return one result per key, in order`
+    )
+  )
+}
+
 export const makeBatcher = (options: BatcherOptions, onBatch: (keys: number) => void) => {
   const { lookupMany, maxBatchSize, name, window } = options
   let collecting: Batch | undefined
 
   const deliver = (batch: Batch, exit: Exit.Exit<ReadonlyArray<AnyExit>, unknown>): void => {
     const entries = batch.entries
-    let results: ReadonlyArray<AnyExit> | undefined
-    let failure: AnyExit | undefined
-    if (exit._tag === "Failure") {
-      failure = exit
-    } else if (exit.value.length !== entries.length) {
-      failure = Exit.die(
-        new Error(
-          `RequestCache: the batch lookup of namespace "${name}" returned ${exit.value.length} results for ` +
-            `${entries.length} keys; it must return one result per key, in order`
-        )
-      )
-    } else {
-      results = exit.value
-    }
+    const failure = batchFailure(name, exit, entries.length)
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!
-      const result = results === undefined ? failure! : results[i]!
+      const result = failure ?? (exit as Exit.Success<ReadonlyArray<AnyExit>, unknown>).value[i]!
       const resume = entry.resume
       entry.resume = undefined
       if (resume !== undefined) resume(result)
@@ -235,17 +241,7 @@ export const makeFlightBatching = (
 
   const deliver = (batch: FlightBatch, exit: Exit.Exit<ReadonlyArray<AnyExit>, unknown>): void => {
     const { args, flights } = batch
-    let failure: AnyExit | undefined
-    if (exit._tag === "Failure") {
-      failure = exit
-    } else if (exit.value.length !== flights.length) {
-      failure = Exit.die(
-        new Error(
-          `RequestCache: the batch lookup of namespace "${name}" returned ${exit.value.length} results for ` +
-            `${flights.length} keys; it must return one result per key, in order`
-        )
-      )
-    }
+    const failure = batchFailure(name, exit, flights.length)
     for (let i = 0; i < flights.length; i++) {
       let result = failure ?? (exit as Exit.Success<ReadonlyArray<AnyExit>, unknown>).value[i]!
       if (tags !== undefined && result._tag === "Success") {
