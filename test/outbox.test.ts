@@ -305,7 +305,7 @@ describe("Outbox: bounded, nothing forgotten", () => {
       for (const tag of ["t0", "t2", "t3"]) expect(Option.isSome(yield* shared.get(TAG_NAMESPACE, tag))).toBe(true)
     }))
 
-  it.effect("closing with invalidations the store never took: logged and counted as dropped", () =>
+  it.effect("closing with invalidations the store never took: counted as dropped", () =>
     Effect.gen(function*() {
       const shared = yield* CacheStore.makeMemory
       const { service, state } = switchable(shared)

@@ -11,7 +11,7 @@ import { createClient, createCluster } from "redis"
 import { CacheStore, type Service } from "../CacheStore.js"
 import type { ClusterOptions } from "../RedisStore.js"
 import type { CachePolicyError } from "./options.js"
-import { clientOptions, closeWithin, reconnectDelay, socketOptions } from "./redisConnection.js"
+import { clientOptions, closeWithin, px, reconnectDelay, socketOptions } from "./redisConnection.js"
 import { type Address, resolveCluster, type ResolvedCluster } from "./redisOptions.js"
 import { slotOf } from "./redisSlot.js"
 import {
@@ -54,8 +54,6 @@ const clusterLayout = (prefix: string): KeyLayout => {
     entries: (namespace) => `${globEscape(`${prefix}:{${escapeNamespace(namespace)}:`)}*`
   }
 }
-
-const px = (timeToLive: number) => Math.max(1, Math.ceil(timeToLive))
 
 const clusterConnection = (cluster: Cluster): Connection => {
   let next = 0

@@ -73,6 +73,9 @@ export const firstConnection = (client: Client, connect: () => Promise<unknown>)
     connect().catch(() => {}) // rejects only when closed before it connected
   })
 
+/** A time to live as Redis's `PX` takes it: whole milliseconds, at least 1. */
+export const px = (timeToLive: number): number => Math.max(1, Math.ceil(timeToLive))
+
 /**
  * Closes `client`: waits for the commands in flight for at most `millis` (a finalizer cannot be
  * interrupted, so the limit is on the promise), then destroys the socket in any case.

@@ -9,7 +9,7 @@ import { createClient } from "redis"
 import { CacheStore, CacheStoreError, type Coordination, type Service } from "../CacheStore.js"
 import type { Options } from "../RedisStore.js"
 import type { CachePolicyError } from "./options.js"
-import { type Client, clientOptions, closeWithin, firstConnection, watch } from "./redisConnection.js"
+import { type Client, clientOptions, closeWithin, firstConnection, px, watch } from "./redisConnection.js"
 import { type Resolved, type ResolvedSingle, resolveSingle } from "./redisOptions.js"
 import { makeSubscriber, type Subscriber } from "./redisSubscriber.js"
 import { within } from "./redisTimeout.js"
@@ -98,8 +98,6 @@ const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call
 
 const failure = (operation: string) => (cause: unknown) =>
   new CacheStoreError({ operation, reason: cause instanceof Error ? cause.message : String(cause), cause })
-
-const px = (timeToLive: number) => Math.max(1, Math.ceil(timeToLive))
 
 /** The store's commands on `connection`, each under the command timeout (no breaker yet). */
 export const makeService = (
